@@ -1,0 +1,91 @@
+# voucher-chain: build, checks and tests.  `make test` is what CI runs (.ci/run).
+#
+#   make venv            .venv with the project (editable) + dev tools; reinstalls when
+#                        pyproject.toml (or a package's __init__.py) is newer than .venv/.installed
+#   make contracts-deps  npm ci in contracts/ when node_modules is missing or older than the lock
+#   make contracts       compile contracts/src -> contracts/build (commit the result)
+#   make lint            ruff check + ruff format --check
+#   make fmt             ruff format + ruff check --fix
+#   make types           mypy (strict)
+#   make slither         static analysis of the contracts (fails on medium/high findings)
+#   make pytest          tests; extra arguments: make pytest PYTEST_ARGS='-k foo -x'
+#   make test            venv, contracts-deps, lint, types, slither, pytest (in order, fail fast)
+#   make run             voucher-chain demo
+#   make clean           remove venvs, node_modules and caches (keeps contracts/build and var/)
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+.DELETE_ON_ERROR:
+.NOTPARALLEL:
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VENV_STAMP := $(VENV)/.installed
+NODE_MODULES_STAMP := contracts/node_modules/.installed
+PYTEST_ARGS ?=
+
+# pip on these machines warns about absent local index folders for every package: drop that.
+PIP_QUIET := 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
+
+# Python packages whose creation after the last install must trigger a reinstall (the
+# editable install only maps packages that existed when it ran).
+PACKAGE_INITS := $(wildcard voucher_chain/__init__.py api/__init__.py)
+
+# mypy targets: those of these folders that hold Python files (mypy fails on a missing or
+# Python-free folder, and the tree is filled in by several people).
+MYPY_DIRS := voucher_chain api tests scripts
+MYPY_TARGETS = $(foreach d,$(MYPY_DIRS),$(if $(shell find $(d) -name '*.py' -print -quit 2>/dev/null),$(d)))
+
+.PHONY: venv contracts-deps contracts lint fmt types slither pytest test run clean
+
+venv: $(VENV_STAMP)
+	@:
+
+$(VENV_STAMP): pyproject.toml $(PACKAGE_INITS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "pip install -e '.[dev]' into $(VENV)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' $(PIP_QUIET)
+	@touch $@
+
+contracts-deps: $(NODE_MODULES_STAMP)
+	@:
+
+$(NODE_MODULES_STAMP): contracts/package-lock.json contracts/package.json
+	@echo "npm ci (contracts/)"
+	@cd contracts && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+contracts: contracts-deps
+	@node contracts/build.js
+
+lint: venv
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+fmt: venv
+	@$(BIN)/ruff format .
+	@$(BIN)/ruff check --fix .
+
+types: venv
+	@targets="$(MYPY_TARGETS)"; \
+	if [[ -z "$$targets" ]]; then echo "mypy: no Python files yet"; \
+	else $(BIN)/mypy $$targets; fi
+
+slither: contracts-deps
+	@scripts/slither
+
+pytest: venv
+	@$(BIN)/pytest $(PYTEST_ARGS)
+
+test: venv contracts-deps lint types slither pytest
+
+run: venv
+	@$(BIN)/voucher-chain demo
+
+clean:
+	rm -rf $(VENV) .venv-slither contracts/node_modules .slither crytic-export \
+		.mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
+	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +
