@@ -128,6 +128,9 @@ contract ParticipantRegistry is ERC2771Context, Pausable, IProtocolErrors {
     /// @notice Suspends an active organisation. Registrar or governor only. Emits {OrganisationStatusChanged}.
     function suspend(uint64 orgId, uint32 reasonCode) external whenNotPaused {
         (uint64 byOrg, Organisation storage org) = _registrarOf(orgId);
+        if (org.kind == OrgKind.Governor) {
+            revert RegistryInvalidStatusChange(orgId, org.status, OrgStatus.Suspended);
+        }
         _changeStatus(orgId, org, OrgStatus.Active, OrgStatus.Suspended, reasonCode, byOrg);
     }
 
@@ -180,6 +183,7 @@ contract ParticipantRegistry is ERC2771Context, Pausable, IProtocolErrors {
     function rotateAccount(address newAccount) external whenNotPaused {
         address account = _msgSender();
         uint64 orgId = _activeRecord(account).orgId;
+        requireActor(account, type(uint256).max); // a suspended or frozen organisation cannot act
         _addAccount(orgId, newAccount, orgId);
         _removeAccount(orgId, account, orgId);
     }
@@ -269,6 +273,16 @@ contract ParticipantRegistry is ERC2771Context, Pausable, IProtocolErrors {
     function holderOf(address account) external view returns (address) {
         uint64 orgId = _accounts[account].orgId;
         return orgId == 0 ? account : vaultOf(orgId);
+    }
+
+    /// @notice Like {holderOf}, for an account about to spend: an account that no longer acts for its
+    /// organisation (removed, rotated or recovered) is refused, so a replaced key can never move its former
+    /// organisation's money.
+    function spenderHolderOf(address account) external view returns (address) {
+        AccountRecord memory rec = _accounts[account];
+        if (rec.orgId == 0) return account;
+        if (!rec.active) revert ProtocolUnauthorizedAccount(account, 0);
+        return vaultOf(rec.orgId);
     }
 
     /// @notice The kind of the organisation whose vault `vault` is (`None` if it is not a vault).

@@ -68,6 +68,7 @@ struct Application {
     uint64 enterpriseOrg;
     uint128 units;
     ApplicationStatus status;
+    bytes32 requestId;
 }
 
 interface IOrderBookView {
@@ -187,13 +188,15 @@ contract ProgramManager is ProtocolBase {
     );
     /// @dev Emitted when the issuer rejects an application.
     event ApplicationRejected(uint64 indexed applicationId, uint64 indexed programId, uint32 reasonCode);
-    /// @dev Emitted when vouchers are issued (`applicationId` 0 for direct issuance).
+    /// @dev Emitted when vouchers are issued (`applicationId` 0 for direct issuance), with the request id of the
+    /// application or direct issuance.
     event VouchersIssued(
         uint64 indexed programId,
         uint64 indexed enterpriseOrg,
         uint64 indexed applicationId,
         uint128 units,
-        uint128 value
+        uint128 value,
+        bytes32 requestId
     );
     /// @dev Emitted when vouchers are clawed back by the issuer or a regulator.
     event VouchersRevoked(
@@ -341,7 +344,8 @@ contract ProgramManager is ProtocolBase {
             programId: programId,
             enterpriseOrg: orgId,
             units: units,
-            status: ApplicationStatus.Pending
+            status: ApplicationStatus.Pending,
+            requestId: requestId
         });
         emit ApplicationSubmitted(applicationId, programId, orgId, units, requestId);
     }
@@ -352,7 +356,7 @@ contract ProgramManager is ProtocolBase {
         Application storage a = _pending(applicationId);
         _requireIssuer(a.programId, false);
         a.status = ApplicationStatus.Approved;
-        _issue(a.programId, a.enterpriseOrg, a.units, applicationId);
+        _issue(a.programId, a.enterpriseOrg, a.units, applicationId, a.requestId);
     }
 
     /// @notice Rejects a pending application. The program's issuer only. Emits {ApplicationRejected}.
@@ -368,7 +372,7 @@ contract ProgramManager is ProtocolBase {
     function issue(uint64 programId, uint64 enterpriseOrg, uint128 units, bytes32 requestId) external whenNotPaused {
         _requireIssuer(programId, false);
         _useRequest(requestId);
-        _issue(programId, enterpriseOrg, units, 0);
+        _issue(programId, enterpriseOrg, units, 0, requestId);
     }
 
     /// @notice Claws back `units` unlocked vouchers from an enterprise. The program's issuer or a regulator.
@@ -601,7 +605,13 @@ contract ProgramManager is ProtocolBase {
         }
     }
 
-    function _issue(uint64 programId, uint64 enterpriseOrg, uint128 units, uint64 applicationId) private {
+    function _issue(
+        uint64 programId,
+        uint64 enterpriseOrg,
+        uint128 units,
+        uint64 applicationId,
+        bytes32 requestId
+    ) private {
         Organisation memory org = _registry.organisation(enterpriseOrg);
         if (org.status != OrgStatus.Active) revert ProtocolOrgNotActive(enterpriseOrg, org.status);
         _checkIssuable(programId, enterpriseOrg, org, units);
@@ -609,7 +619,7 @@ contract ProgramManager is ProtocolBase {
         if (_issuedValue[programId][enterpriseOrg] == 0) _holders[programId].push(enterpriseOrg);
         _issuedValue[programId][enterpriseOrg] += value;
         _state[programId].issuedUnits += units;
-        emit VouchersIssued(programId, enterpriseOrg, applicationId, units, value);
+        emit VouchersIssued(programId, enterpriseOrg, applicationId, units, value, requestId);
         _vouchers.mint(_registry.vaultOf(enterpriseOrg), programId, units);
     }
 

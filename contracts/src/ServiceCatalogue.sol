@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {Kinds, OrgKind, Organisation} from "./Types.sol";
+import {Kinds, OrgKind, OrgStatus, Organisation} from "./Types.sol";
 import {ParticipantRegistry} from "./ParticipantRegistry.sol";
 import {ProtocolBase} from "./ProtocolBase.sol";
 import {Regions} from "./Regions.sol";
@@ -93,7 +93,9 @@ contract ServiceCatalogue is ProtocolBase {
     function accredit(uint64 institutionOrg, uint256 categoryMask) external whenNotPaused {
         (uint64 byOrg, Organisation memory caller) = _actor(Kinds.GOVERNOR | Kinds.ISSUER);
         Organisation memory inst = _registry.organisation(institutionOrg);
-        if (inst.kind != OrgKind.Institution) revert CatalogueNotInstitution(institutionOrg);
+        if (inst.kind != OrgKind.Institution || inst.status != OrgStatus.Active) {
+            revert CatalogueNotInstitution(institutionOrg);
+        }
         if (caller.kind == OrgKind.Issuer && !Regions.matches(caller.region, inst.region)) {
             revert CatalogueOutsideJurisdiction(institutionOrg, inst.region, caller.region);
         }

@@ -95,13 +95,13 @@ contract SettlementToken is ERC20, ProtocolBase {
 
     /// @notice Approves `spender` to move the caller's organisation's money.
     function approve(address spender, uint256 value) public override returns (bool) {
-        _approve(_registry.holderOf(_msgSender()), spender, value);
+        _approve(_registry.spenderHolderOf(_msgSender()), spender, value);
         return true;
     }
 
     /// @notice Pays `value` fen from the caller's organisation to the organisation of `to`.
     function transfer(address to, uint256 value) public override returns (bool) {
-        _transfer(_registry.holderOf(_msgSender()), _registry.holderOf(to), value);
+        _transfer(_registry.spenderHolderOf(_msgSender()), _registry.holderOf(to), value);
         return true;
     }
 
@@ -109,6 +109,7 @@ contract SettlementToken is ERC20, ProtocolBase {
     function transferFrom(address from, address to, uint256 value) public override returns (bool) {
         address spender = _msgSender();
         address source = _registry.holderOf(from);
+        if (!_escrows[spender]) _registry.spenderHolderOf(spender);
         if (!_escrows[spender]) _spendAllowance(source, spender, value);
         _transfer(source, _registry.holderOf(to), value);
         return true;

@@ -19,6 +19,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
+from web3 import Web3
 
 from voucher_chain.contracts.artifacts import PROTOCOL_CONTRACTS, load_artifact
 from voucher_chain.contracts.messages import describe
@@ -76,7 +77,9 @@ class ErrorDecoder:
             except DecodingError:
                 err = None
             else:
-                args = {n: _plain(v) for n, v in zip(err.names, values, strict=True)}
+                args = {
+                    n: _plain(v, t) for n, t, v in zip(err.names, err.types, values, strict=True)
+                }
                 return ContractRevert(
                     describe(err.name, args),
                     name=err.name,
@@ -94,12 +97,16 @@ class ErrorDecoder:
         )
 
 
-def _plain(value: Any) -> Any:
-    """ABI values as plain JSON-friendly Python: bytes as ``0x`` hex, tuples as lists."""
+def _plain(value: Any, abi_type: str) -> Any:
+    """ABI values as plain JSON-friendly Python: addresses checksummed, bytes as ``0x`` hex,
+    tuples and arrays as lists."""
+    if abi_type == "address" and isinstance(value, str):
+        return Web3.to_checksum_address(value)
     if isinstance(value, bytes):
         return "0x" + value.hex()
     if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
+        inner = abi_type[: abi_type.rindex("[")] if abi_type.endswith("]") else ""
+        return [_plain(v, inner) for v in value]
     return value
 
 
