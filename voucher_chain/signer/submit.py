@@ -1,0 +1,172 @@
+"""Reliable submission: per-account nonces safe under concurrent callers, signing through a
+:class:`~voucher_chain.signer.base.Signer`, retries of transient transport errors, receipt waiting
+with a timeout, and reverts raised as :class:`~voucher_chain.errors.ContractRevert`.
+
+Retrying is safe because a retry re-sends the *same signed bytes*: the chain either has that
+transaction (same hash, same nonce) or does not; it can never execute twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import TimeExhausted, Web3RPCError
+from web3.types import Nonce, TxParams, TxReceipt
+
+from voucher_chain.contracts.revert import protocol_error_decoder, revert_data_of
+from voucher_chain.errors import TransactionFailed, VoucherChainError
+from voucher_chain.signer.base import Signer
+
+__all__ = ["NonceManager", "SubmissionTimeout", "Submitter"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Errors of the transport, not of the transaction: worth a retry with the same bytes.
+TRANSIENT: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, OSError)
+
+
+class SubmissionTimeout(VoucherChainError):
+    """No receipt arrived in time. The transaction may still be mined: look it up by hash."""
+
+    def __init__(self, message: str, *, tx_hash: str) -> None:
+        super().__init__(message)
+        self.tx_hash = tx_hash
+
+
+class NonceManager:
+    """Hands out gap-free nonces per account to concurrent callers.
+
+    :meth:`reserve` holds the account's lock while the caller signs and sends; the nonce is
+    consumed only if the block exits normally, so a refused transaction leaves no gap; after any
+    failure the next reservation rereads the node's pending count.
+    """
+
+    def __init__(self, w3: Web3) -> None:
+        self._w3 = w3
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._next: dict[str, int] = {}
+
+    def _lock(self, address: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(address, threading.Lock())
+
+    @contextmanager
+    def reserve(self, address: ChecksumAddress) -> Iterator[int]:
+        with self._lock(address):
+            nonce = self._next.get(address)
+            if nonce is None:
+                nonce = self._w3.eth.get_transaction_count(address, "pending")
+            try:
+                yield nonce
+            except BaseException:
+                # The transaction may or may not have reached the node: reread next time.
+                self._next.pop(address, None)
+                raise
+            self._next[address] = nonce + 1
+
+    def forget(self, address: ChecksumAddress) -> None:
+        """Drops the cached nonce so the next reservation rereads the chain."""
+        with self._lock(address):
+            self._next.pop(address, None)
+
+
+class Submitter:
+    """Builds, signs, sends and confirms contract transactions for the accounts of a signer."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        signer: Signer,
+        *,
+        receipt_timeout: float = 30.0,
+        retries: int = 3,
+        backoff: float = 0.2,
+    ) -> None:
+        self.w3 = w3
+        self.signer = signer
+        self.nonces = NonceManager(w3)
+        self.receipt_timeout = receipt_timeout
+        self.retries = retries
+        self.backoff = backoff
+        self._chain_id: int | None = None
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = self.w3.eth.chain_id
+        return self._chain_id
+
+    def transact(self, fn: ContractFunction, sender: str) -> TxReceipt:
+        """Sends ``fn`` from ``sender`` and returns its successful receipt.
+
+        Raises :class:`ContractRevert` if the contract refuses it (checked before anything is
+        sent), :class:`SubmissionTimeout` if no receipt comes in time, and
+        :class:`TransactionFailed` for a mined failure without revert data.
+        """
+        address = Web3.to_checksum_address(sender)
+        with self.nonces.reserve(address) as nonce:
+            params: TxParams = {"from": address, "nonce": Nonce(nonce), "chainId": self.chain_id}
+            tx = self._guard_revert(lambda: fn.build_transaction(params))
+            signed = self.signer.sign_transaction(address, dict(tx))
+            tx_hash = self._send(signed.raw_transaction, signed.hash)
+        return self.wait(tx_hash)
+
+    def wait(self, tx_hash: HexBytes) -> TxReceipt:
+        """The receipt of ``tx_hash``; :class:`SubmissionTimeout` after ``receipt_timeout``."""
+        try:
+            receipt = self.w3.eth.wait_for_transaction_receipt(
+                tx_hash, timeout=self.receipt_timeout, poll_latency=0.01
+            )
+        except TimeExhausted:
+            raise SubmissionTimeout(
+                f"no receipt for {tx_hash.to_0x_hex()} after {self.receipt_timeout}s; it may "
+                "still be mined",
+                tx_hash=tx_hash.to_0x_hex(),
+            ) from None
+        if receipt["status"] != 1:
+            raise TransactionFailed(
+                f"transaction {tx_hash.to_0x_hex()} failed without revert data",
+                tx_hash=tx_hash.to_0x_hex(),
+            )
+        return receipt
+
+    def _send(self, raw: bytes, expected_hash: HexBytes) -> HexBytes:
+        """Sends signed bytes, retrying transport errors; a duplicate is success."""
+        for attempt in range(self.retries + 1):
+            try:
+                return HexBytes(self.w3.eth.send_raw_transaction(raw))
+            except TRANSIENT as exc:
+                if attempt == self.retries:
+                    raise
+                log.warning("send failed (%s); retry %d", type(exc).__name__, attempt + 1)
+                time.sleep(self.backoff * (2**attempt))
+            except Web3RPCError as exc:
+                if "already known" in str(exc).lower():
+                    return expected_hash
+                data = revert_data_of(exc)
+                if data is not None:
+                    raise protocol_error_decoder().decode(data) from None
+                raise TransactionFailed(f"the node refused the transaction: {exc}") from exc
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _guard_revert(build: Callable[[], T]) -> T:
+        try:
+            return build()
+        except Exception as exc:
+            data = revert_data_of(exc)
+            if data is None:
+                raise
+            raise protocol_error_decoder().decode(data) from None
