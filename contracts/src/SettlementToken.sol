@@ -88,14 +88,15 @@ contract SettlementToken is ERC20, ProtocolBase {
         return super.balanceOf(_registry.holderOf(account));
     }
 
-    /// @notice The allowance given by the organisation `owner` acts for.
+    /// @notice The allowance the organisation `owner` acts for gave the organisation `spender` acts for.
     function allowance(address owner, address spender) public view override returns (uint256) {
-        return super.allowance(_registry.holderOf(owner), spender);
+        return super.allowance(_registry.holderOf(owner), _registry.holderOf(spender));
     }
 
-    /// @notice Approves `spender` to move the caller's organisation's money.
+    /// @notice Approves the organisation `spender` acts for (any of its accounts) to move the caller's
+    /// organisation's money. Allowances are between organisations, so they survive key rotation.
     function approve(address spender, uint256 value) public override returns (bool) {
-        _approve(_registry.spenderHolderOf(_msgSender()), spender, value);
+        _approve(_registry.spenderHolderOf(_msgSender()), _registry.holderOf(spender), value);
         return true;
     }
 
@@ -109,8 +110,7 @@ contract SettlementToken is ERC20, ProtocolBase {
     function transferFrom(address from, address to, uint256 value) public override returns (bool) {
         address spender = _msgSender();
         address source = _registry.holderOf(from);
-        if (!_escrows[spender]) _registry.spenderHolderOf(spender);
-        if (!_escrows[spender]) _spendAllowance(source, spender, value);
+        if (!_escrows[spender]) _spendAllowance(source, _registry.spenderHolderOf(spender), value);
         _transfer(source, _registry.holderOf(to), value);
         return true;
     }

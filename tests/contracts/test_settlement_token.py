@@ -231,7 +231,7 @@ def _approved(world: World, amount: int) -> tuple[Org, Org, Org]:
     receipt = world.send(world.p.settlement.functions.approve(inst.account, amount), ent)
     assert world.event(receipt, world.p.settlement, "Approval") == {
         "owner": ent.vault,
-        "spender": inst.account,
+        "spender": inst.vault,
         "value": amount,
     }
     return ent, inst, bank
@@ -254,14 +254,14 @@ def test_transfer_from_beyond_the_allowance(world: World) -> None:
     ent, inst, bank = _approved(world, 30 * YUAN)
     with reverts(
         "ERC20InsufficientAllowance",
-        spender=Address(inst.account),
+        spender=Address(inst.vault),
         allowance=30 * YUAN,
         needed=30 * YUAN + 1,
     ):
         world.send(st.functions.transferFrom(ent.account, bank.account, 30 * YUAN + 1), inst)
     stranger = world.enterprise(SHANGHAI)  # no allowance at all
     with reverts(
-        "ERC20InsufficientAllowance", spender=Address(stranger.account), allowance=0, needed=1
+        "ERC20InsufficientAllowance", spender=Address(stranger.vault), allowance=0, needed=1
     ):
         world.send(st.functions.transferFrom(ent.account, stranger.account, 1), stranger)
     assert world.balance(ent) == 100 * YUAN
