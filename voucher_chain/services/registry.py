@@ -5,6 +5,7 @@ from __future__ import annotations
 from voucher_chain.contracts.types import OrgKind, OrgStatus
 from voucher_chain.services.base import Service
 from voucher_chain.services.models import Organisation, OrganisationCreate, TxRef, text_hash
+from voucher_chain.signer.keystore import Keystore
 
 __all__ = ["RegistryService"]
 
@@ -63,6 +64,11 @@ class RegistryService(Service):
     def rotate_account(self, account: str, new_account: str) -> TxRef:
         """Key rotation: ``account`` hands its place in the organisation to ``new_account``."""
         return self._ref(self._send(self.p.registry.functions.rotateAccount(new_account), account))
+
+    def rotate_key(self, keystore: Keystore, account: str) -> str:
+        """Key rotation end to end: a fresh key of the same organisation in ``keystore``, the
+        registry's ``rotateAccount`` signed by the old key, then the old key revoked and wiped."""
+        return keystore.rotate(account, register=self.rotate_account)
 
     def recover_account(self, governor: str, lost: str, new_account: str) -> TxRef:
         fn = self.p.registry.functions.recoverAccount(lost, new_account)
