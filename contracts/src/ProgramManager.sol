@@ -160,7 +160,7 @@ contract ProgramManager is ProtocolBase {
     error ProgramNotEnded(uint64 programId, uint64 settlementDeadline, uint64 timestamp);
     /// @dev The program cannot close while orders are open.
     error ProgramHasOpenOrders(uint64 programId, uint256 openOrders);
-    /// @dev The institution is already enrolled in this reward program, or in too many.
+    /// @dev The institution is already enrolled in this reward program, or in too many open ones (8).
     error ProgramEnrolmentRefused(uint64 programId, uint64 institutionOrg);
     /// @dev Only the order book may call this.
     error ProgramOnlyOrderBook(address caller);
@@ -396,6 +396,7 @@ contract ProgramManager is ProtocolBase {
         if (!Regions.matchesAny(t.spendRegions, inst.region)) {
             revert ProgramIneligibleRegion(programId, institutionOrg, inst.region);
         }
+        _dropClosedRewards(institutionOrg);
         if (_enrolled[programId][institutionOrg] || _rewardPrograms[institutionOrg].length == MAX_REWARD_PROGRAMS) {
             revert ProgramEnrolmentRefused(programId, institutionOrg);
         }
@@ -513,7 +514,7 @@ contract ProgramManager is ProtocolBase {
         return _rewardPaid[programId][institutionOrg];
     }
 
-    /// @notice The reward programs an institution is enrolled in.
+    /// @notice The reward programs an institution is enrolled in (closed ones are dropped at its next enrolment).
     function rewardProgramsOf(uint64 institutionOrg) external view returns (uint64[] memory) {
         return _rewardPrograms[institutionOrg];
     }
@@ -667,6 +668,21 @@ contract ProgramManager is ProtocolBase {
         }
         uint256 esc = escrowed(r);
         if (amount > esc) amount = esc;
+    }
+
+    /// @dev Forgets an institution's closed reward programs, so they neither count toward the limit of open
+    /// enrolments nor cost gas at settlement.
+    function _dropClosedRewards(uint64 institutionOrg) private {
+        uint64[] storage list = _rewardPrograms[institutionOrg];
+        uint256 i = 0;
+        while (i < list.length) {
+            if (_state[list[i]].closed) {
+                list[i] = list[list.length - 1];
+                list.pop();
+            } else {
+                ++i;
+            }
+        }
     }
 
     /// @dev Burns every voucher of a closing program still held by an enterprise.
