@@ -39,7 +39,7 @@ PACKAGE_INITS := $(wildcard voucher_chain/__init__.py api/__init__.py)
 MYPY_DIRS := voucher_chain api tests scripts
 MYPY_TARGETS = $(foreach d,$(MYPY_DIRS),$(if $(shell find $(d) -name '*.py' -print -quit 2>/dev/null),$(d)))
 
-.PHONY: venv contracts-deps contracts lint fmt types slither pytest test run clean
+.PHONY: venv contracts-deps ethers-deps contracts lint fmt types slither pytest test run clean
 
 venv: $(VENV_STAMP)
 	@:
@@ -52,6 +52,17 @@ $(VENV_STAMP): pyproject.toml $(PACKAGE_INITS)
 
 contracts-deps: $(NODE_MODULES_STAMP)
 	@:
+
+# ethers.js for the test that drives the embedded node from JavaScript (tests/node/test_ethers.py)
+ETHERS_STAMP := tests/node/ethers/node_modules/.installed
+
+ethers-deps: $(ETHERS_STAMP)
+	@:
+
+$(ETHERS_STAMP): tests/node/ethers/package-lock.json tests/node/ethers/package.json
+	@echo "npm ci (tests/node/ethers/)"
+	@cd tests/node/ethers && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 $(NODE_MODULES_STAMP): contracts/package-lock.json contracts/package.json
 	@echo "npm ci (contracts/)"
@@ -80,7 +91,7 @@ slither: contracts-deps
 pytest: venv
 	@$(BIN)/pytest $(PYTEST_ARGS)
 
-test: venv contracts-deps lint types slither pytest
+test: venv contracts-deps ethers-deps lint types slither pytest
 
 run: venv
 	@$(BIN)/voucher-chain demo

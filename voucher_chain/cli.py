@@ -18,7 +18,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo",
         help="play the source document's story on an in-process chain and exit",
     )
+    from voucher_chain.node.cli import add_node_parser
+
+    add_node_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "node":
+        from voucher_chain.node.cli import run
+
+        return run(args)
     if args.command == "demo":
         from voucher_chain.demo import run_demo
 

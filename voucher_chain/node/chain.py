@@ -1,0 +1,162 @@
+"""The chain's rules: Prague with a base fee pinned at 0, equal timestamps allowed, own chain id.
+
+Two departures from Ethereum mainnet, both needed by a single-authority chain with zero gas price:
+
+* **Base fee stays 0.** EIP-1559 lifts the base fee by at least 1 wei after any block above the
+  gas target and never brings it back (the decrease rounds to 0), after which every fee-0
+  transaction fails. :class:`ZeroFeePragueVM` creates every header with ``base_fee_per_gas=0``
+  and validates exactly that.
+* **A block may share its parent's timestamp.** Blocks are sealed every few tens of
+  milliseconds; Ethereum's "strictly later" rule would push chain time ahead of the wall clock
+  by up to a second per block under load. Timestamps are the wall clock, never going backwards.
+
+The gas limit is constant (the genesis gas limit), so block size is the producer's choice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from eth.abc import (
+    BlockHeaderAPI,
+    ComputationAPI,
+    ReceiptAPI,
+    SignedTransactionAPI,
+)
+from eth.chains.base import MiningChain
+from eth.constants import POST_MERGE_DIFFICULTY, POST_MERGE_MIX_HASH, POST_MERGE_NONCE
+from eth.rlp.blocks import BaseBlock
+from eth.typing import AccountDetails
+from eth.vm.forks.paris import ParisVM
+from eth.vm.forks.prague import PragueVM
+from eth_typing import Address, BlockNumber
+from eth_utils.exceptions import ValidationError
+
+__all__ = [
+    "DEFAULT_GAS_LIMIT",
+    "ZeroFeePragueVM",
+    "VoucherChainEVM",
+    "chain_class",
+    "genesis_params",
+]
+
+#: Gas limit of every block: large, since the producer (not the fee market) sizes blocks.
+DEFAULT_GAS_LIMIT = 1_000_000_000
+
+_POST_MERGE_OMMERS_HASH = bytes.fromhex(
+    "1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347"
+)
+
+
+class ZeroFeePragueVM(PragueVM):
+    """Prague whose base fee is always 0 and whose blocks may share their parent's timestamp."""
+
+    @classmethod
+    def create_header_from_parent(  # type: ignore[override]
+        cls, parent_header: BlockHeaderAPI | None, **header_params: Any
+    ) -> BlockHeaderAPI:
+        if parent_header is None:  # genesis
+            header: BlockHeaderAPI = PragueVM.create_header_from_parent(None, **header_params)
+            return header
+        header_params.setdefault("gas_limit", parent_header.gas_limit)
+        header_params.setdefault("timestamp", max(parent_header.timestamp, int(time.time())))
+        header_params.setdefault("difficulty", POST_MERGE_DIFFICULTY)
+        child: BlockHeaderAPI = PragueVM.create_header_from_parent(parent_header, **header_params)
+        return child.copy(base_fee_per_gas=0)
+
+    @classmethod
+    def validate_gas(cls, header: BlockHeaderAPI, parent_header: BlockHeaderAPI) -> None:
+        if header.gas_limit != parent_header.gas_limit:
+            raise ValidationError(
+                f"gas limit changed: {header.gas_limit} != parent {parent_header.gas_limit}"
+            )
+        if header.base_fee_per_gas != 0:
+            raise ValidationError(f"base fee must be 0, got {header.base_fee_per_gas}")
+
+    @classmethod
+    def validate_header(cls, header: BlockHeaderAPI, parent_header: BlockHeaderAPI) -> None:
+        if parent_header is None:
+            raise ValidationError("Must have access to parent header to validate current header")
+        if len(header.extra_data) > cls.extra_data_max_bytes:
+            raise ValidationError("extra_data too long")
+        cls.validate_gas(header, parent_header)
+        if header.block_number != parent_header.block_number + 1:
+            raise ValidationError(
+                f"block #{header.block_number} does not follow parent #{parent_header.block_number}"
+            )
+        if header.timestamp < parent_header.timestamp:
+            raise ValidationError("timestamp before parent's")
+        if header.difficulty != POST_MERGE_DIFFICULTY or header.nonce != POST_MERGE_NONCE:
+            raise ValidationError("difficulty and nonce must be post-merge values")
+        if header.uncles_hash != _POST_MERGE_OMMERS_HASH:
+            raise ValidationError("uncles hash must be empty")
+
+
+assert issubclass(ZeroFeePragueVM, ParisVM)
+
+
+class VoucherChainEVM(MiningChain):
+    """A chain of :class:`ZeroFeePragueVM` blocks; :func:`chain_class` fixes its chain id."""
+
+    vm_configuration = ((BlockNumber(0), ZeroFeePragueVM),)
+    chain_id: int = 0
+
+    def build_block(
+        self, transactions: Sequence[SignedTransactionAPI], *, timestamp: int | None = None
+    ) -> tuple[BaseBlock, tuple[ReceiptAPI, ...], tuple[ComputationAPI, ...]]:
+        """Executes ``transactions`` on the head in one go and persists the block (not committed).
+
+        ``mine_all`` without its second full validation: the VM validates the mined block
+        (state root, roots, gas) once; the chain-level header checks run here.
+        """
+        parent = self.get_canonical_head()
+        params: dict[str, Any] = {} if timestamp is None else {"timestamp": timestamp}
+        base_header = self.create_header_from_parent(parent, **params)
+        vm = self.get_vm(base_header)
+        new_header, receipts, computations = vm.apply_all_transactions(transactions, base_header)
+        filled = vm.set_block_transactions_and_withdrawals(
+            vm.get_block(), new_header, transactions, receipts
+        )
+        block = vm.mine_block(filled).block
+        vm.validate_header(block.header, parent)
+        self.chaindb.persist_block(block)
+        self.header = self.create_header_from_parent(block.header)
+        return block, receipts, computations  # type: ignore[return-value]
+
+
+def chain_class(chain_id: int) -> type[VoucherChainEVM]:
+    """The chain class for ``chain_id``."""
+    return type(f"VoucherChainEVM{chain_id}", (VoucherChainEVM,), {"chain_id": chain_id})
+
+
+def genesis_params(
+    *, authority: Address, timestamp: int, gas_limit: int = DEFAULT_GAS_LIMIT
+) -> dict[str, Any]:
+    """Genesis header fields. ``extra_data`` holds the sealing authority's address, so the
+    genesis hash commits to who may seal the chain."""
+    return {
+        "coinbase": authority,
+        "difficulty": POST_MERGE_DIFFICULTY,
+        "extra_data": bytes(authority),
+        "gas_limit": gas_limit,
+        "mix_hash": POST_MERGE_MIX_HASH,
+        "nonce": POST_MERGE_NONCE,
+        "timestamp": timestamp,
+        "base_fee_per_gas": 0,
+        "withdrawals_root": bytes.fromhex(
+            "56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421"
+        ),
+        "blob_gas_used": 0,
+        "excess_blob_gas": 0,
+        "parent_beacon_block_root": b"\x00" * 32,
+    }
+
+
+def genesis_state(accounts: Mapping[Address, int]) -> dict[Address, AccountDetails]:
+    """Genesis allocations: ``address → balance``."""
+    return {
+        address: {"balance": balance, "nonce": 0, "code": b"", "storage": {}}
+        for address, balance in accounts.items()
+    }

@@ -1,0 +1,43 @@
+"""How a node is configured: one frozen dataclass, filled by the CLI or by a test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["DEFAULT_CHAIN_ID", "NodeConfig"]
+
+#: The chain id of a VoucherChain network unless configured otherwise.
+DEFAULT_CHAIN_ID = 20261126
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """Configuration of one node.
+
+    ``authority_key`` is the operator's key (governor and block sealer); with ``dev`` and no key
+    the node generates one on first start and keeps it encrypted in the data dir. ``registry``
+    is the ParticipantRegistry's address once known (dev mode learns it by deploying).
+    ``block_interval`` is the minimum time between two blocks, in seconds; with ``auto_seal``
+    off, blocks are sealed only by :meth:`Node.seal`. ``read_token``, when set, is required as a
+    bearer token on every HTTP request.
+    """
+
+    data_dir: Path
+    chain_id: int = DEFAULT_CHAIN_ID
+    dev: bool = False
+    authority_key: bytes | None = None
+    registry: str | None = None
+    block_interval: float = 0.05
+    auto_seal: bool = True
+    max_block_txs: int = 300
+    max_tx_bytes: int = 128 * 1024
+    read_token: str | None = None
+    #: Dev mode only: unlocked accounts (the authority first) for eth_accounts and
+    #: eth_sendTransaction, as hardhat/anvil offer; keys derived from the authority key.
+    dev_accounts: int = 0
+    #: Seal each transaction's block inside ``submit`` (as eth-tester's automine): the receipt
+    #: exists when eth_sendRawTransaction returns. For tests; no batching.
+    automine: bool = False
+    #: SQLite ``synchronous`` pragma: FULL survives power loss, NORMAL only process crashes.
+    synchronous: str = "FULL"
