@@ -9,8 +9,10 @@
 #   make types           mypy (strict)
 #   make slither         static analysis of the contracts (fails on medium/high findings)
 #   make pytest          tests; extra arguments: make pytest PYTEST_ARGS='-k foo -x'
-#   make test            venv, contracts-deps, lint, types, slither, pytest (in order, fail fast)
-#   make run             voucher-chain demo
+#   make pytest-node     the contract tests again, against the embedded node over HTTP
+#   make test            venv, contracts-deps, ethers-deps, lint, types, slither, pytest,
+#                        pytest-node (in order, fail fast)
+#   make run             voucher-chain up: the embedded dev node (var/node) and the API
 #   make clean           remove venvs, node_modules and caches (keeps contracts/build and var/)
 
 SHELL := bash
@@ -39,7 +41,7 @@ PACKAGE_INITS := $(wildcard voucher_chain/__init__.py api/__init__.py)
 MYPY_DIRS := voucher_chain api tests scripts
 MYPY_TARGETS = $(foreach d,$(MYPY_DIRS),$(if $(shell find $(d) -name '*.py' -print -quit 2>/dev/null),$(d)))
 
-.PHONY: venv contracts-deps ethers-deps contracts lint fmt types slither pytest test run clean
+.PHONY: venv contracts-deps ethers-deps contracts lint fmt types slither pytest pytest-node test run clean
 
 venv: $(VENV_STAMP)
 	@:
@@ -91,10 +93,15 @@ slither: contracts-deps
 pytest: venv
 	@$(BIN)/pytest $(PYTEST_ARGS)
 
-test: venv contracts-deps ethers-deps lint types slither pytest
+# The contract suite once more, against the embedded node over HTTP JSON-RPC (one suite, two
+# backends: see tests/conftest.py).
+pytest-node: venv
+	@VOUCHER_CHAIN_TEST_BACKEND=node $(BIN)/pytest tests/contracts $(PYTEST_ARGS)
+
+test: venv contracts-deps ethers-deps lint types slither pytest pytest-node
 
 run: venv
-	@$(BIN)/voucher-chain demo
+	@$(BIN)/voucher-chain up --data-dir var
 
 clean:
 	rm -rf $(VENV) .venv-slither contracts/node_modules .slither crytic-export \

@@ -1,26 +1,68 @@
-"""Shared fixtures: an in-process py-evm chain with the protocol deployed, reset per test."""
+"""Shared fixtures: the protocol deployed on a development chain, rolled back after each test.
+
+The chain is chosen by ``VOUCHER_CHAIN_TEST_BACKEND``:
+
+- ``pyevm`` (default): eth-tester's in-process py-evm chain;
+- ``node``: the embedded permissioned node, started in this process and reached over HTTP
+  JSON-RPC like any external node (dev accounts, automine, a frozen clock for exact deadlines).
+
+The same tests run on both (``make test`` runs tests/contracts once per backend).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from eth_tester import EthereumTester
 from web3 import Web3
 
-from tests.world import World
+from tests.world import BACKEND, World
 from voucher_chain.contracts import Protocol
-from voucher_chain.sandbox import sandbox
+from voucher_chain.sandbox import ChainControl, RpcChainControl, sandbox
+
+
+def pytest_report_header() -> str:
+    return f"chain backend: {BACKEND}"
+
+
+def _node_chain(data_dir: Path) -> Iterator[tuple[ChainControl, Web3, Protocol]]:
+    from voucher_chain.node import Node, NodeConfig, RpcServer, ensure_dev_protocol
+
+    node = Node(
+        NodeConfig(
+            data_dir=data_dir,
+            dev=True,
+            dev_accounts=80,
+            automine=True,
+            auto_seal=False,
+            frozen_clock=True,
+            synchronous="OFF",
+        )
+    )
+    addresses = ensure_dev_protocol(node)
+    server = RpcServer(node, port=0).start()
+    try:
+        w3 = Web3(Web3.HTTPProvider(server.url, request_kwargs={"timeout": 60}))
+        yield RpcChainControl(w3), w3, Protocol.at(w3, addresses)
+    finally:
+        server.stop()
+        node.close()
 
 
 @pytest.fixture(scope="session")
-def _chain() -> tuple[EthereumTester, Web3, Protocol]:
+def _chain(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[ChainControl, Web3, Protocol]]:
+    if BACKEND == "node":
+        yield from _node_chain(tmp_path_factory.mktemp("node"))
+        return
     deployed = sandbox()
-    return deployed.tester, deployed.w3, deployed.p
+    yield deployed.tester, deployed.w3, deployed.p
 
 
 @pytest.fixture
-def world(_chain: tuple[EthereumTester, Web3, Protocol]) -> Iterator[World]:
+def world(_chain: tuple[ChainControl, Web3, Protocol]) -> Iterator[World]:
     """A fresh world per test: the chain is rolled back to just after deployment afterwards."""
     tester, w3, protocol = _chain
     snapshot = tester.take_snapshot()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,6 +27,7 @@ from voucher_chain.sandbox import (
 )
 
 __all__ = [
+    "BACKEND",
     "BEIJING",
     "BEIJING_HAIDIAN",
     "CHANGXING",
@@ -39,8 +41,19 @@ __all__ = [
     "ZHEJIANG",
     "Org",
     "World",
+    "pyevm_only",
     "reverts",
 ]
+
+
+#: The chain the tests run on (see tests/conftest.py).
+BACKEND = os.environ.get("VOUCHER_CHAIN_TEST_BACKEND", "pyevm")
+if BACKEND not in ("pyevm", "node"):
+    raise pytest.UsageError(f"VOUCHER_CHAIN_TEST_BACKEND must be pyevm or node, not {BACKEND!r}")
+
+#: Marks a test that needs eth-tester itself: py-evm internals, or a sender that the node's
+#: permissioning refuses (by design) before any contract sees it.
+pyevm_only = pytest.mark.skipif(BACKEND != "pyevm", reason="needs the eth-tester backend")
 
 
 @contextmanager

@@ -12,13 +12,14 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
+from typing import Protocol as Protocol_
 
 from eth_tester import EthereumTester, PyEVMBackend
 from web3 import EthereumTesterProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.logs import DISCARD
-from web3.types import EventData, TxReceipt
+from web3.types import EventData, RPCEndpoint, TxReceipt
 
 from voucher_chain.contracts import (
     Category,
@@ -29,6 +30,7 @@ from voucher_chain.contracts import (
     deploy_protocol,
     transact,
 )
+from voucher_chain.contracts.deploy import DEV_GOVERNOR_CODE
 
 DAY = 24 * 3600
 YUAN = 100  # fen
@@ -56,10 +58,49 @@ class Org:
     vault: str
 
 
+class ChainControl(Protocol_):
+    """What tests need of a development chain beyond JSON-RPC: snapshots and time travel.
+
+    ``EthereumTester`` has these methods; :class:`RpcChainControl` offers them over the dev
+    JSON-RPC methods of the embedded node (and of hardhat and anvil).
+    """
+
+    def take_snapshot(self) -> int: ...
+
+    def revert_to_snapshot(self, snapshot_id: int, /) -> Any: ...
+
+    def time_travel(self, timestamp: int, /) -> Any: ...
+
+
+class RpcChainControl:
+    """:class:`ChainControl` over the dev methods ``evm_snapshot``, ``evm_revert`` and
+    ``evm_setNextBlockTimestamp`` (the embedded node's, hardhat's and anvil's)."""
+
+    def __init__(self, w3: Web3) -> None:
+        self.w3 = w3
+
+    def _rpc(self, method: str, params: list[Any]) -> Any:
+        response = self.w3.provider.make_request(RPCEndpoint(method), params)
+        if "error" in response:
+            raise RuntimeError(f"{method}: {response['error']}")
+        return response["result"]
+
+    def take_snapshot(self) -> int:
+        return int(self._rpc("evm_snapshot", []), 16)
+
+    def revert_to_snapshot(self, snapshot_id: int, /) -> None:
+        if not self._rpc("evm_revert", [hex(snapshot_id)]):
+            raise RuntimeError(f"no snapshot {snapshot_id}")
+
+    def time_travel(self, timestamp: int, /) -> None:
+        """The next block carries ``timestamp`` (as eth-tester's ``time_travel``)."""
+        self._rpc("evm_setNextBlockTimestamp", [hex(timestamp)])
+
+
 class World:
     """Helpers that drive the protocol the way its users would."""
 
-    def __init__(self, *, tester: EthereumTester, w3: Web3, protocol: Protocol) -> None:
+    def __init__(self, *, tester: ChainControl, w3: Web3, protocol: Protocol) -> None:
         self.tester = tester
         self.w3 = w3
         self.p = protocol
@@ -268,6 +309,6 @@ def sandbox(accounts: int = 80) -> World:
     """A fresh chain with the protocol deployed by its first account, the governor."""
     tester, w3 = in_process_chain(accounts)
     protocol = deploy_protocol(
-        w3, w3.eth.accounts[0], governor_credit_code_hash=Web3.keccak(text="MOST-GOVERNOR")
+        w3, w3.eth.accounts[0], governor_credit_code_hash=Web3.keccak(text=DEV_GOVERNOR_CODE)
     )
     return World(tester=tester, w3=w3, protocol=protocol)

@@ -12,7 +12,7 @@ from eth_tester.exceptions import TransactionFailed as EthTesterFailed
 from eth_utils.crypto import keccak
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from tests.world import SHANGHAI, World
+from tests.world import SHANGHAI, World, pyevm_only
 from voucher_chain import ContractRevert
 from voucher_chain.contracts import (
     PROTOCOL_CONTRACTS,
@@ -262,6 +262,7 @@ def test_revert_data_from_an_eth_tester_message(data: bytes) -> None:
     assert revert_data_of(exc) == data
 
 
+@pyevm_only
 def test_revert_data_from_a_real_eth_tester_revert(world: World) -> None:
     stranger = world.new_account()
     fn = world.p.registry.functions.suspend(99, 1)

@@ -13,7 +13,13 @@ from voucher_chain.contracts.artifacts import load_artifact
 from voucher_chain.contracts.tx import transact
 from voucher_chain.errors import TransactionFailed
 
-__all__ = ["DEFAULT_CATEGORIES", "DEFAULT_VOUCHER_URI", "Protocol", "deploy_protocol"]
+__all__ = [
+    "DEFAULT_CATEGORIES",
+    "DEFAULT_VOUCHER_URI",
+    "DEV_GOVERNOR_CODE",
+    "Protocol",
+    "deploy_protocol",
+]
 
 #: The service categories of the source document, ids 0–6 (see :class:`~.types.Category`).
 DEFAULT_CATEGORIES: tuple[str, ...] = (
@@ -27,6 +33,9 @@ DEFAULT_CATEGORIES: tuple[str, ...] = (
 )
 
 DEFAULT_VOUCHER_URI = "voucherchain://program/{id}.json"
+
+#: The governor's credit code on development chains (the sandbox and the node's --dev mode).
+DEV_GOVERNOR_CODE = "MOST-GOVERNOR"
 
 
 @dataclass(frozen=True)

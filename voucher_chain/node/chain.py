@@ -16,7 +16,7 @@ The gas limit is constant (the genesis gas limit), so block size is the producer
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from eth.abc import (
@@ -53,6 +53,12 @@ _POST_MERGE_OMMERS_HASH = bytes.fromhex(
 class ZeroFeePragueVM(PragueVM):
     """Prague whose base fee is always 0 and whose blocks may share their parent's timestamp."""
 
+    @staticmethod
+    def next_timestamp(parent: BlockHeaderAPI) -> int:
+        """The timestamp of a block after ``parent`` when none is given: the wall clock, never
+        going backwards. A node may substitute its own rule (see :func:`chain_class`)."""
+        return max(parent.timestamp, int(time.time()))
+
     @classmethod
     def create_header_from_parent(  # type: ignore[override]
         cls, parent_header: BlockHeaderAPI | None, **header_params: Any
@@ -61,7 +67,7 @@ class ZeroFeePragueVM(PragueVM):
             header: BlockHeaderAPI = PragueVM.create_header_from_parent(None, **header_params)
             return header
         header_params.setdefault("gas_limit", parent_header.gas_limit)
-        header_params.setdefault("timestamp", max(parent_header.timestamp, int(time.time())))
+        header_params.setdefault("timestamp", cls.next_timestamp(parent_header))
         header_params.setdefault("difficulty", POST_MERGE_DIFFICULTY)
         child: BlockHeaderAPI = PragueVM.create_header_from_parent(parent_header, **header_params)
         return child.copy(base_fee_per_gas=0)
@@ -126,9 +132,18 @@ class VoucherChainEVM(MiningChain):
         return block, receipts, computations  # type: ignore[return-value]
 
 
-def chain_class(chain_id: int) -> type[VoucherChainEVM]:
-    """The chain class for ``chain_id``."""
-    return type(f"VoucherChainEVM{chain_id}", (VoucherChainEVM,), {"chain_id": chain_id})
+def chain_class(
+    chain_id: int, next_timestamp: Callable[[BlockHeaderAPI], int] | None = None
+) -> type[VoucherChainEVM]:
+    """The chain class for ``chain_id``; ``next_timestamp`` replaces the VM's clock (the dev
+    node's time travel), so calls and estimates run at the time the next block will carry."""
+    attrs: dict[str, Any] = {"chain_id": chain_id}
+    if next_timestamp is not None:
+        vm = type(
+            "ZeroFeePragueVM", (ZeroFeePragueVM,), {"next_timestamp": staticmethod(next_timestamp)}
+        )
+        attrs["vm_configuration"] = ((BlockNumber(0), vm),)
+    return type(f"VoucherChainEVM{chain_id}", (VoucherChainEVM,), attrs)
 
 
 def genesis_params(

@@ -39,5 +39,9 @@ class NodeConfig:
     #: Seal each transaction's block inside ``submit`` (as eth-tester's automine): the receipt
     #: exists when eth_sendRawTransaction returns. For tests; no batching.
     automine: bool = False
+    #: Dev mode only: chain time ignores the wall clock: each block is one second after its
+    #: parent, plus what ``evm_increaseTime`` adds, or exactly what ``evm_setNextBlockTimestamp``
+    #: sets — so tests of deadlines get exact timestamps, as under eth-tester.
+    frozen_clock: bool = False
     #: SQLite ``synchronous`` pragma: FULL survives power loss, NORMAL only process crashes.
     synchronous: str = "FULL"

@@ -61,15 +61,17 @@ class Node:
 
     def __init__(self, config: NodeConfig) -> None:
         self.config = config
-        if config.dev_accounts and not config.dev:
-            raise NodeConfigError("unlocked dev accounts exist only in dev mode")
+        if (config.dev_accounts or config.frozen_clock) and not config.dev:
+            raise NodeConfigError("unlocked dev accounts and a frozen clock exist only in dev mode")
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self._key = PrivateKey(self._load_key())
         self.authority = Address(self._key.public_key.to_canonical_address())
         self.chain_id = config.chain_id
         path = config.data_dir / CHAIN_FILE
         self._store = Store(path, synchronous=config.synchronous)
-        self._chain_cls = chain_class(config.chain_id)
+        self._chain_cls = chain_class(
+            config.chain_id, self._pending_timestamp if config.dev else None
+        )
         self._write_lock = threading.RLock()
         self._readers: list[Store] = []
         self._idle_readers: list[tuple[Store, VoucherChainEVM]] = []
@@ -81,6 +83,8 @@ class Node:
         self.dropped: dict[bytes, str] = {}
         #: Dev mode only (:meth:`travel`): seconds added to the wall clock for new blocks.
         self.time_offset = 0
+        #: Dev mode: the timestamp the next block must carry (``evm_setNextBlockTimestamp``).
+        self.next_timestamp: int | None = None
         self._snapshots: list[tuple[int, int]] = []
         try:
             self._open_chain()
@@ -368,6 +372,15 @@ class Node:
             self._blocks.notify_all()
         return int(number)
 
+    def set_next_block_timestamp(self, timestamp: int) -> None:
+        """Dev mode: the next block carries exactly ``timestamp`` (not before the head's)."""
+        if not self.config.dev:
+            raise NodeConfigError("time travel exists only in dev mode")
+        if timestamp < self.head().timestamp:
+            raise ValueError("chain time never goes backwards")
+        with self._write_lock:
+            self.next_timestamp = timestamp
+
     def snapshot(self) -> int:
         """Dev mode: an id to :meth:`revert` to (the head block and the time offset)."""
         if not self.config.dev:
@@ -395,6 +408,7 @@ class Node:
             self._store.drop_blocks_after(number)
             self._store.commit()
             self.time_offset = offset
+            self.next_timestamp = None
             with self._pool_lock:
                 self._pool = Mempool()
                 self.admission.forget(registry=True)
@@ -461,12 +475,24 @@ class Node:
         return good, dropped
 
     def _build_block(self, txs: list[PendingTx]) -> tuple[BlockAPI, tuple[Any, ...]]:
-        timestamp = None
-        if self.time_offset:
-            parent = self._chain.get_canonical_head()
-            timestamp = max(parent.timestamp, int(time.time()) + self.time_offset)
+        timestamp = self._pending_timestamp(self._chain.get_canonical_head())
+        if self.next_timestamp is not None:
+            self.next_timestamp = None
+            if not self.config.frozen_clock:  # the wall clock goes on from there
+                self.time_offset = timestamp - int(time.time())
+        elif self.config.frozen_clock:
+            self.time_offset = 0
         block, receipts, _ = self._chain.build_block([p.tx for p in txs], timestamp=timestamp)
         return block, receipts
+
+    def _pending_timestamp(self, parent: BlockHeaderAPI) -> int:
+        """The timestamp the block after ``parent`` gets: the wall clock (plus the dev time
+        offset), or the dev clock's rules (see :attr:`NodeConfig.frozen_clock`)."""
+        if self.next_timestamp is not None:
+            return max(parent.timestamp, self.next_timestamp)
+        if self.config.frozen_clock:
+            return int(parent.timestamp) + 1 + self.time_offset
+        return max(int(parent.timestamp), int(time.time()) + self.time_offset)
 
     def _applicable(
         self, txs: list[PendingTx]

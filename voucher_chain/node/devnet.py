@@ -15,7 +15,7 @@ from eth_account import Account
 from web3 import Web3
 from web3.middleware import SignAndSendRawMiddlewareBuilder
 
-from voucher_chain.contracts import deploy_protocol
+from voucher_chain.contracts.deploy import DEV_GOVERNOR_CODE, deploy_protocol
 from voucher_chain.node.core import Node
 from voucher_chain.node.provider import NodeProvider
 
@@ -23,7 +23,7 @@ __all__ = ["DEV_GOVERNOR_CREDIT_CODE", "PROTOCOL_FILE", "ensure_dev_protocol", "
 
 PROTOCOL_FILE = "protocol.json"
 #: The governor organisation's (hashed) credit code on a dev chain.
-DEV_GOVERNOR_CREDIT_CODE = "VOUCHER-CHAIN-DEV-GOVERNOR"
+DEV_GOVERNOR_CREDIT_CODE = DEV_GOVERNOR_CODE
 
 
 def signing_web3(node: Node, *private_keys: bytes) -> Web3:

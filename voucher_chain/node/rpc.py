@@ -131,6 +131,7 @@ class Dispatcher:
         }
         if node.config.dev:  # test helpers, as hardhat/anvil offer them
             self._methods["evm_increaseTime"] = self._increase_time
+            self._methods["evm_setNextBlockTimestamp"] = self._set_next_timestamp
             self._methods["evm_mine"] = lambda p: views.hexq(node.travel(0))
             self._methods["evm_snapshot"] = lambda p: views.hexq(node.snapshot())
             self._methods["evm_revert"] = lambda p: node.revert(
@@ -336,6 +337,15 @@ class Dispatcher:
             raise RpcError(INVALID_PARAMS, "chain time never goes backwards")
         self.node.travel(seconds)
         return self.node.time_offset
+
+    def _set_next_timestamp(self, params: list[Any]) -> Any:
+        value = _param(params, 0)
+        timestamp = _quantity(value, "timestamp") if isinstance(value, str) else int(value)
+        try:
+            self.node.set_next_block_timestamp(timestamp)
+        except ValueError as exc:
+            raise RpcError(INVALID_PARAMS, str(exc)) from None
+        return True
 
     # -- logs -------------------------------------------------------------------------------------
 
