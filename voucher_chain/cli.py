@@ -1,11 +1,60 @@
-"""`voucher-chain`: the one command-line entry point."""
+"""`voucher-chain`: the one command-line entry point.
+
+The CLI is the composition root: it is the only module that reaches up into the ``api``
+package (lazily, inside ``serve``); nothing else in ``voucher_chain`` imports it.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
 __all__ = ["main"]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from api.main import serve
+    from api.settings import Settings
+
+    overrides: dict[str, object] = {"rpc_url": args.rpc, "deployment_path": args.deployment}
+    if args.keystore is not None:
+        overrides["keystore_path"] = args.keystore
+    if args.relayer is not None:
+        overrides["relayer_account"] = args.relayer
+    serve(Settings(**overrides), host=args.host, port=args.port)  # type: ignore[arg-type]
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    """The embedded dev node (persistent, protocol deployed on first start) and the API."""
+    import logging
+
+    from api.main import serve
+    from api.settings import Settings
+    from voucher_chain.node import Node, NodeConfig, RpcServer, ensure_dev_protocol
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    data_dir: Path = args.data_dir
+    node = Node(NodeConfig(data_dir=data_dir / "node", dev=True))
+    try:
+        ensure_dev_protocol(node)
+        rpc = RpcServer(node, host=args.host, port=args.rpc_port).start()
+        settings = Settings(
+            rpc_url=rpc.url,
+            deployment_path=data_dir / "node" / "protocol.json",
+            database_path=data_dir / "api.sqlite3",
+        )
+        print(f"chain (JSON-RPC): {rpc.url}  data: {data_dir / 'node'}")
+        print(f"API:              http://{args.host}:{args.port}  (OpenAPI at /docs)")
+        print("Demo data and the web apps are not built yet: the chain holds the protocol only.")
+        try:
+            serve(settings, host=args.host, port=args.port)
+        finally:
+            rpc.stop()
+    finally:
+        node.close()
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,11 +70,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     from voucher_chain.node.cli import add_node_parser
 
     add_node_parser(commands)
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP API against any JSON-RPC node where the protocol is deployed",
+        description="Other settings come from VOUCHER_CHAIN_* variables (see docs/api.md).",
+    )
+    serve.add_argument("--rpc", required=True, help="JSON-RPC URL of the node")
+    serve.add_argument(
+        "--deployment",
+        type=Path,
+        required=True,
+        help="JSON file of contract name → address (the dev node writes protocol.json)",
+    )
+    serve.add_argument("--keystore", type=Path, help="custody keystore for custodial orgs")
+    serve.add_argument("--relayer", help="account that relays self-custody requests")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    up = commands.add_parser(
+        "up",
+        help="start the embedded dev node and the API on it (what `make run` does)",
+    )
+    up.add_argument("--data-dir", type=Path, default=Path("var"))
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--port", type=int, default=8000, help="API port")
+    up.add_argument("--rpc-port", type=int, default=8545, help="JSON-RPC port")
     args = parser.parse_args(argv)
+    if args.command == "up":
+        return _up(args)
     if args.command == "node":
         from voucher_chain.node.cli import run
 
         return run(args)
+    if args.command == "serve":
+        return _serve(args)
     if args.command == "demo":
         from voucher_chain.demo import run_demo
 

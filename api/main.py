@@ -1,0 +1,134 @@
+"""The app factory: :func:`create_app` wires settings, chain and keys; :func:`connect` makes
+those from the settings alone (``voucher-chain serve --rpc URL``)."""
+
+from __future__ import annotations
+
+import json
+
+import uvicorn
+from eth_utils.address import to_checksum_address
+from fastapi import FastAPI
+from web3 import HTTPProvider, Web3
+from web3.contract.contract import ContractFunction
+from web3.types import TxReceipt
+
+from api.context import ApiContext
+from api.db import Database
+from api.errors import NotCustodial, install_error_handlers
+from api.metrics import Metrics, install_metrics
+from api.routers import (
+    applications,
+    auth,
+    health,
+    orders,
+    organisations,
+    programs,
+    relay,
+    services,
+    settlements,
+    supervision,
+    vouchers,
+)
+from api.settings import Settings
+from voucher_chain.contracts import Protocol
+from voucher_chain.services import Transact, VoucherClient
+from voucher_chain.signer import Keystore, LocalSigner, Relayer, Submitter
+
+__all__ = ["connect", "create_app", "serve"]
+
+ROUTERS = (
+    health,
+    auth,
+    organisations,
+    programs,
+    applications,
+    vouchers,
+    services,
+    orders,
+    settlements,
+    supervision,
+    relay,
+)
+
+
+def _no_custody(_fn: ContractFunction, sender: str) -> TxReceipt:
+    raise NotCustodial(f"the API holds no keys: {sender} must sign its own requests (/relay)")
+
+
+def create_app(
+    settings: Settings,
+    protocol: Protocol,
+    *,
+    keystore: Keystore | None = None,
+    transact: Transact | None = None,
+) -> FastAPI:
+    """The API over ``protocol``; custodial signing with ``keystore`` (through a Submitter
+    unless ``transact`` is given), relaying with ``settings.relayer_account``."""
+    if transact is None:
+        if keystore is not None:
+            transact = Submitter(protocol.w3, LocalSigner(keystore)).transact
+        else:
+            transact = _no_custody
+    relayer = None
+    if settings.relayer_account is not None:
+        targets = [
+            c.address
+            for c in (
+                protocol.registry,
+                protocol.settlement,
+                protocol.vouchers,
+                protocol.catalogue,
+                protocol.programs,
+                protocol.orders,
+            )
+        ]
+        relayer = Relayer(
+            protocol.forwarder,
+            to_checksum_address(settings.relayer_account),
+            submit=transact,
+            allowed_targets=targets,
+        )
+    app = FastAPI(
+        title="VoucherChain API",
+        version="0.1.0",
+        description="Innovation vouchers: programs, wallets, orders and instant settlement.",
+    )
+    app.state.context = ApiContext(
+        settings=settings,
+        db=Database(settings.database_path),
+        protocol=protocol,
+        client=VoucherClient(protocol, transact),
+        keystore=keystore,
+        relayer=relayer,
+    )
+    app.state.metrics = Metrics()
+    install_metrics(app, app.state.metrics)
+    install_error_handlers(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    return app
+
+
+def connect(settings: Settings) -> tuple[Protocol, Keystore | None]:
+    """The deployment at ``settings.rpc_url``/``deployment_path``, and the custody keystore."""
+    if settings.rpc_url is None or settings.deployment_path is None:
+        raise ValueError("set VOUCHER_CHAIN_RPC_URL and VOUCHER_CHAIN_DEPLOYMENT_PATH")
+    w3 = Web3(HTTPProvider(settings.rpc_url))
+    addresses = json.loads(settings.deployment_path.read_text())
+    protocol = Protocol.at(w3, addresses)
+    keystore = None
+    if settings.keystore_path is not None:
+        passphrase = settings.keystore_passphrase
+        master = settings.keystore_master_key
+        keystore = Keystore.open(
+            settings.keystore_path,
+            passphrase=passphrase.get_secret_value() if passphrase else None,
+            master_key=bytes.fromhex(master.get_secret_value()) if master else None,
+        )
+    return protocol, keystore
+
+
+def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Runs the API with uvicorn against the node and deployment the settings name (blocks)."""
+    protocol, keystore = connect(settings)
+    uvicorn.run(create_app(settings, protocol, keystore=keystore), host=host, port=port)
