@@ -27,27 +27,41 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    """The embedded dev node (persistent, protocol deployed on first start) and the API."""
+    """The embedded dev node (persistent, protocol deployed on first start, demo data loaded on
+    a fresh chain) and the API on it, signing for the demo organisations (development only)."""
     import logging
 
+    from api.demo_data import LOGINS_FILE, custody_settings, ensure_demo_data
     from api.main import serve
     from api.settings import Settings
     from voucher_chain.node import Node, NodeConfig, RpcServer, ensure_dev_protocol
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     data_dir: Path = args.data_dir
+    database = data_dir / "api.sqlite3"
     node = Node(NodeConfig(data_dir=data_dir / "node", dev=True))
     try:
         ensure_dev_protocol(node)
+        overrides: dict[str, object] = custody_settings(data_dir)
+        demo = None if args.no_demo else ensure_demo_data(node, data_dir, database)
+        if demo is not None:
+            overrides.update(demo.settings_overrides())
         rpc = RpcServer(node, host=args.host, port=args.rpc_port).start()
         settings = Settings(
             rpc_url=rpc.url,
             deployment_path=data_dir / "node" / "protocol.json",
-            database_path=data_dir / "api.sqlite3",
+            database_path=database,
+            **overrides,  # type: ignore[arg-type]
         )
+        api_url = f"http://{args.host}:{args.port}"
         print(f"chain (JSON-RPC): {rpc.url}  data: {data_dir / 'node'}")
-        print(f"API:              http://{args.host}:{args.port}  (OpenAPI at /docs)")
-        print("Demo data and the web apps are not built yet: the chain holds the protocol only.")
+        print(f"API:              {api_url}  (OpenAPI at {api_url}/docs)")
+        logins = data_dir / LOGINS_FILE
+        if demo is not None and logins.exists():
+            state = "loaded now" if demo.seeded_now else "loaded on first start"
+            print(f"Demo data ({state}; development only). Logins, also in {logins}:")
+            print(logins.read_text().rstrip())
+            print(f'Try: curl -H "Authorization: Bearer <API key>" {api_url}/vouchers')
         try:
             serve(settings, host=args.host, port=args.port)
         finally:
@@ -94,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--port", type=int, default=8000, help="API port")
     up.add_argument("--rpc-port", type=int, default=8545, help="JSON-RPC port")
+    up.add_argument(
+        "--no-demo", action="store_true", help="do not load demo data into a fresh chain"
+    )
     args = parser.parse_args(argv)
     if args.command == "up":
         return _up(args)

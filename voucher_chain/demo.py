@@ -118,7 +118,7 @@ def run_demo(out: Callable[[str], None] = print, world: World | None = None) -> 
         "unused budget went back to its finance bureau at once."
     )
     out(
-        "This demo runs the protocol on an in-process chain and exits. The persistent node, "
-        "the API and the web apps are not built yet."
+        "This demo ran on a throwaway in-process chain. `make run` starts the persistent node "
+        "and the API, with demo data."
     )
     return w
