@@ -1,4 +1,4 @@
-"""Supervision: freezing organisations and revoking vouchers."""
+"""Supervision: freezing organisations, revoking vouchers, pausing the protocol."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ router = APIRouter(prefix="/supervision", tags=["supervision"])
 
 OrgId = Annotated[int, Path(gt=0, lt=2**64)]
 RevokerOrg = Annotated[Principal, Depends(require_kinds(OrgKind.ISSUER, OrgKind.REGULATOR))]
+GovernorOrg = Annotated[Principal, Depends(require_kinds(OrgKind.GOVERNOR))]
 
 
 @router.post("/organisations/{org_id}/freeze")
@@ -38,3 +39,14 @@ def revoke(ctx: Ctx, principal: RevokerOrg, body: RevokeCreate, once: Idempotent
             actor, body.program_id, body.enterprise_org, body.units, body.reason_code
         )
     )
+
+
+@router.post("/pause")
+def pause(ctx: Ctx, principal: GovernorOrg) -> TxRef:
+    """Stops every value-moving operation of the protocol (the governor only)."""
+    return ctx.client.registry.pause(ctx.actor(principal))
+
+
+@router.post("/unpause")
+def unpause(ctx: Ctx, principal: GovernorOrg) -> TxRef:
+    return ctx.client.registry.unpause(ctx.actor(principal))

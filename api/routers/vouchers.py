@@ -10,7 +10,7 @@ from api.deps import Client, CurrentOrg, Pagination
 from api.errors import Forbidden, NotFound
 from api.schemas.common import Paged, page_of
 from voucher_chain.contracts import OrgKind
-from voucher_chain.services import VoucherBalance
+from voucher_chain.services import VoucherBalance, VoucherMovement
 
 router = APIRouter(prefix="/vouchers", tags=["vouchers"])
 
@@ -37,3 +37,23 @@ def wallet(
     else:
         raise Forbidden("only voucher holders (and regulators) have wallets to read")
     return page_of(client.programs.balances(account), page)
+
+
+@router.get("/history")
+def history(
+    client: Client,
+    principal: CurrentOrg,
+    page: Pagination,
+    org_id: Annotated[int | None, Query(gt=0, lt=2**64, description="Regulators only.")] = None,
+) -> Paged[VoucherMovement]:
+    """Every issuance, redemption, revocation and expiry of the caller's vouchers, each with
+    its on-chain transaction (a regulator: any holder's, by ``org_id``)."""
+    if principal.kind == OrgKind.REGULATOR:
+        if org_id is None:
+            raise Forbidden("a regulator names the holder: ?org_id=")
+        holder = org_id
+    elif principal.kind in _HOLDERS and org_id in (None, principal.org_id):
+        holder = principal.org_id
+    else:
+        raise Forbidden("only voucher holders (and regulators) have voucher histories")
+    return page_of(client.programs.history(holder), page)

@@ -14,6 +14,7 @@ from voucher_chain.services.base import Transact
 from voucher_chain.services.catalogue import CatalogueService
 from voucher_chain.services.models import (
     Application,
+    CategoryInfo,
     DisputeResolution,
     Issuance,
     Order,
@@ -28,6 +29,7 @@ from voucher_chain.services.models import (
     Settlement,
     TxRef,
     VoucherBalance,
+    VoucherMovement,
     request_id_bytes,
 )
 from voucher_chain.services.money import MoneyService
@@ -38,6 +40,7 @@ from voucher_chain.services.registry import RegistryService
 __all__ = [
     "Application",
     "CatalogueService",
+    "CategoryInfo",
     "DisputeResolution",
     "Issuance",
     "MoneyService",
@@ -58,6 +61,7 @@ __all__ = [
     "TxRef",
     "VoucherBalance",
     "VoucherClient",
+    "VoucherMovement",
     "request_id_bytes",
 ]
 

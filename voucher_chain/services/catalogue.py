@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from voucher_chain.services.base import Service
-from voucher_chain.services.models import ServiceCreate, ServiceListing, TxRef
+from voucher_chain.services.models import CategoryInfo, ServiceCreate, ServiceListing, TxRef
 
 __all__ = ["CatalogueService"]
 
@@ -17,13 +17,13 @@ class CatalogueService(Service):
         fn = self.p.catalogue.functions.setCategoryActive(category, active)
         return self._ref(self._send(fn, governor))
 
-    def categories(self) -> list[tuple[int, str, bool]]:
-        """(id, name, active) of every category."""
+    def categories(self) -> list[CategoryInfo]:
+        """Every service category the governor has defined."""
         count = int(self._call(self.p.catalogue.functions.categoryCount()))
         out = []
         for i in range(count):
             name, active = self._call(self.p.catalogue.functions.categoryInfo(i))
-            out.append((i, str(name), bool(active)))
+            out.append(CategoryInfo(id=i, name=str(name), active=bool(active)))
         return out
 
     def accredit(self, actor: str, institution_org: int, categories: int) -> TxRef:

@@ -230,6 +230,22 @@ class VoucherBalance(_Model):
     max_share_bps: int
 
 
+class VoucherMovement(_Model):
+    """One change of an organisation's vouchers, with the transaction that made it."""
+
+    kind: str = Field(description="issued, redeemed, revoked or expired")
+    program_id: Id
+    units: int
+    value: int
+    tx: TxRef
+
+
+class CategoryInfo(_Model):
+    id: Annotated[int, Field(ge=0, le=255)]
+    name: str
+    active: bool
+
+
 # -- orders -----------------------------------------------------------------------------------
 
 

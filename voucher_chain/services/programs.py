@@ -15,6 +15,7 @@ from voucher_chain.services.models import (
     ProgramCreate,
     TxRef,
     VoucherBalance,
+    VoucherMovement,
     request_id_bytes,
 )
 
@@ -207,6 +208,26 @@ class ProgramService(Service):
                 )
             )
         return out
+
+    def history(self, org_id: int) -> list[VoucherMovement]:
+        """Every issuance, redemption, revocation and expiry of ``org_id``'s vouchers, oldest
+        first (locks and refunds of open orders are order steps, see the order's history)."""
+        moves: list[VoucherMovement] = []
+        for event, kind in (
+            ("VouchersIssued", "issued"),
+            ("VouchersRedeemed", "redeemed"),
+            ("VouchersRevoked", "revoked"),
+            ("VouchersExpired", "expired"),
+        ):
+            for args, ref in self._logs(self.p.programs, event, {"enterpriseOrg": org_id}):
+                units = int(args["units"])
+                value = int(args.get("value", units * self.get(args["programId"]).terms.face_value))
+                moves.append(
+                    VoucherMovement(
+                        kind=kind, program_id=args["programId"], units=units, value=value, tx=ref
+                    )
+                )
+        return sorted(moves, key=lambda m: (m.tx.block_number or 0, m.kind))
 
     # -- internals --------------------------------------------------------------------------------
 

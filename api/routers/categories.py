@@ -1,0 +1,35 @@
+"""The governor's list of service categories (hardware is never one)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from api.auth import Principal
+from api.deps import Client, Ctx, CurrentOrg, Pagination, require_kinds
+from api.schemas.common import Paged, page_of
+from voucher_chain.contracts import OrgKind
+from voucher_chain.services import CategoryInfo
+
+router = APIRouter(prefix="/categories", tags=["categories"])
+
+GovernorOrg = Annotated[Principal, Depends(require_kinds(OrgKind.GOVERNOR))]
+
+
+class CategoryCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200, examples=["知识产权分析 IP analysis"])
+
+
+@router.get("")
+def list_categories(client: Client, _: CurrentOrg, page: Pagination) -> Paged[CategoryInfo]:
+    """Every category, with whether it is still open for new services and programs."""
+    return page_of(client.catalogue.categories(), page)
+
+
+@router.post("", status_code=201)
+def add_category(ctx: Ctx, principal: GovernorOrg, body: CategoryCreate) -> CategoryInfo:
+    """Adds a service category (the governor only)."""
+    category = ctx.client.catalogue.add_category(ctx.actor(principal), body.name)
+    return ctx.client.catalogue.categories()[category]
