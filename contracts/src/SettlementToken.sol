@@ -21,7 +21,7 @@ contract SettlementToken is ERC20, ProtocolBase {
     uint256 private _totalBurned;
 
     /// @dev `holder` is neither a registered organisation nor a protocol escrow (an individual's or an unknown
-    /// address): it can never hold settlement money.
+    /// address): it can never hold settlement money. Also: money sent to an escrow that is not pulling it.
     error SettlementInvalidHolder(address holder);
     /// @dev The organisation paying is not active (suspended or frozen).
     error SettlementHolderNotActive(address holder, OrgStatus status);
@@ -128,8 +128,12 @@ contract SettlementToken is ERC20, ProtocolBase {
         }
         if (to == address(0)) {
             _totalBurned += value;
-        } else if (!_escrows[to]) {
-            if (_registry.kindOfVault(to) == OrgKind.None) revert SettlementInvalidHolder(to);
+        } else if (_escrows[to]) {
+            // An escrow receives money only when it pulls it itself (a program's funding, an
+            // order's own funds): money minted or paid into it would be counted by nothing.
+            if (_msgSender() != to) revert SettlementInvalidHolder(to);
+        } else if (_registry.kindOfVault(to) == OrgKind.None) {
+            revert SettlementInvalidHolder(to);
         }
         super._update(from, to, value);
     }
