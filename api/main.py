@@ -4,6 +4,7 @@ those from the settings alone (``voucher-chain serve --rpc URL``)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import uvicorn
 from eth_utils.address import to_checksum_address
@@ -31,12 +32,28 @@ from api.routers import (
     supervision,
     vouchers,
 )
+from api.schemas.common import ErrorPublic
 from api.settings import Settings
 from voucher_chain.contracts import Protocol
 from voucher_chain.services import Transact, VoucherClient
 from voucher_chain.signer import Keystore, LocalSigner, Relayer, Submitter
 
 __all__ = ["connect", "create_app", "serve"]
+
+#: Every error the API answers has the one body shape; the document says so for each status.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorPublic, "description": description}
+    for status, description in (
+        (401, "Not authenticated, or the token expired"),
+        (403, "The caller's organisation may not do this"),
+        (404, "No such resource (or not the caller's)"),
+        (409, "The state does not allow this step, or it was already done"),
+        (422, "Invalid input, or a rule of the protocol refused it"),
+        (428, "An Idempotency-Key header is required"),
+        (502, "The chain refused or failed the transaction"),
+        (504, "No receipt in time; the request may still complete"),
+    )
+}
 
 ROUTERS = (
     health,
@@ -96,6 +113,7 @@ def create_app(
         title="VoucherChain API",
         version="0.1.0",
         description="Innovation vouchers: programs, wallets, orders and instant settlement.",
+        responses=ERROR_RESPONSES,
     )
     app.state.context = ApiContext(
         settings=settings,
