@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
 import statistics
 import sys
 import tempfile
@@ -36,12 +35,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
-from fastapi import FastAPI
 from web3 import Web3
 
 from api.auth import org_on_chain
 from api.demo_data import DemoData, DemoLogin, custody_settings, ensure_demo_data
+from api.live import LiveServer
 from api.main import create_app
 from api.settings import Settings
 from voucher_chain.contracts import Category, Protocol
@@ -50,34 +48,6 @@ from voucher_chain.services import OrderCreate, ServiceCreate, VoucherClient
 from voucher_chain.signer import Keystore
 
 PRICE = 1_000  # fen: ¥10, half in vouchers
-
-
-class LiveServer:
-    """uvicorn serving ``app`` in a thread, on 127.0.0.1 and a free port."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-
-    def __enter__(self) -> LiveServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
 
 
 def pct(samples: list[float], q: float) -> float:

@@ -3,9 +3,7 @@ keys for a cast of organisations (one per role) and httpx clients logged in as e
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,12 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from eth_tester import EthereumTester
-from fastapi import FastAPI
 from web3 import EthereumTesterProvider, Web3
 from web3.types import RPCEndpoint, RPCResponse
 
+from api.live import LiveServer
 from api.main import create_app
 from api.settings import Settings
 from tests.world import BEIJING, SHANGHAI, SHANGHAI_PUDONG, YUAN, World
@@ -41,34 +38,6 @@ class SerialProvider(EthereumTesterProvider):
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         with self._lock:
             return super().make_request(method, params)
-
-
-class LiveServer:
-    """uvicorn serving ``app`` in a thread, on 127.0.0.1 and a free port."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-
-    def __enter__(self) -> LiveServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
 
 
 def fund_gas(world: World, account: str) -> None:

@@ -15,9 +15,9 @@ from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
 from api.demo_data import LOGINS_FILE, DemoData, DemoLogin, ensure_demo_data
+from api.live import LiveServer
 from api.main import create_app
 from api.settings import Settings
-from tests.api.conftest import LiveServer
 from voucher_chain.contracts import Category, OrderState, ProgramKind, Protocol, call
 from voucher_chain.node import Node, NodeConfig, NodeProvider, ensure_dev_protocol
 from voucher_chain.services import VoucherClient
