@@ -11,8 +11,8 @@
 #   make pytest          tests; extra arguments: make pytest PYTEST_ARGS='-k foo -x'
 #   make pytest-node     the contract tests again, against the embedded node over HTTP
 #   make anvil-deps      npm ci in tests/external/ (Anvil, an external EVM node) when stale
-#   make pytest-anvil    the contract tests, the services scenarios and the API end-to-end test
-#                        against Anvil (an external node nobody here wrote), over HTTP
+#   make pytest-anvil    the contract tests, the services scenarios, the API end-to-end test and
+#                        the Besu tooling against Anvil (an external node nobody here wrote)
 #   make test            venv, contracts-deps, ethers-deps, anvil-deps, lint, types, slither,
 #                        pytest, pytest-node, pytest-anvil (in order, fail fast)
 #   make run             voucher-chain up: the embedded dev node (var/node) and the API
@@ -114,10 +114,11 @@ pytest-node: venv
 	@VOUCHER_CHAIN_TEST_BACKEND=node $(BIN)/pytest tests/contracts $(PYTEST_ARGS)
 
 # The same tests against Anvil, an external JSON-RPC node: the contract suite, the services
-# scenarios and the API end to end over uvicorn (tests/conftest.py, tests/external/anvil.py).
+# scenarios, the API end to end over uvicorn, and the Besu tooling (tests/conftest.py,
+# tests/external/anvil.py).
 pytest-anvil: venv anvil-deps
 	@VOUCHER_CHAIN_TEST_BACKEND=anvil $(BIN)/pytest tests/contracts tests/services \
-		tests/api/test_end_to_end.py tests/external $(PYTEST_ARGS)
+		tests/api/test_end_to_end.py tests/besu tests/external $(PYTEST_ARGS)
 
 test: venv contracts-deps ethers-deps anvil-deps lint types slither pytest pytest-node pytest-anvil
 

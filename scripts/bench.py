@@ -40,8 +40,6 @@ from voucher_chain.contracts.deploy import DEV_GOVERNOR_CODE  # noqa: E402
 from voucher_chain.node.keys import decrypt_key, passphrase_from_env  # noqa: E402
 from voucher_chain.signer import Keystore  # noqa: E402
 
-#: Anvil's first dev account (Hardhat's well-known test mnemonic): public, development only.
-ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 GOAL_P99_MS = 500.0
 
 
@@ -89,7 +87,7 @@ def embedded(tmp: Path, block_interval_ms: int | None) -> Iterator[Chain]:
 
 @contextmanager
 def anvil() -> Iterator[Chain]:
-    from tests.external.anvil import Anvil
+    from tests.external.anvil import ANVIL_DEV_KEY, Anvil
 
     with Anvil(accounts=1) as node:
         w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 60}))

@@ -5,6 +5,7 @@ recording HTTP stand-in for Besu (Besu itself cannot run on this machine)."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,7 @@ def _scene(world: World) -> tuple[list[str], list[str]]:
     return allowed, [removed, suspended.account, frozen.account, world.new_account()]
 
 
-def _same(accounts: list[str] | tuple[str, ...], expected: list[str]) -> bool:
+def _same(accounts: Sequence[str], expected: Sequence[str]) -> bool:
     return sorted(a.lower() for a in accounts) == sorted(a.lower() for a in expected)
 
 

@@ -27,6 +27,7 @@ from voucher_chain.sandbox import RpcChainControl
 
 __all__ = [
     "ANVIL_BIN",
+    "ANVIL_DEV_KEY",
     "Anvil",
     "AnvilChainControl",
     "AnvilUnavailable",
@@ -45,6 +46,8 @@ ANVIL_BIN = (
     / "bin"
     / "anvil"
 )
+#: Anvil's first dev account's key (Hardhat's well-known test mnemonic): public, tests only.
+ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 _LISTENING = re.compile(r"Listening on ([0-9.]+):(\d+)")
 
 
