@@ -22,17 +22,21 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # scripts.bench_workload, tests.external.anvil
 
-from web3 import Web3  # noqa: E402
+from web3 import HTTPProvider, Web3  # noqa: E402
+from web3.types import RPCEndpoint, RPCResponse  # noqa: E402
 
 from scripts.bench_workload import OPERATIONS, Result, Workload, machine  # noqa: E402
 from voucher_chain.contracts import Protocol, deploy_protocol  # noqa: E402
@@ -41,6 +45,20 @@ from voucher_chain.node.keys import decrypt_key, passphrase_from_env  # noqa: E4
 from voucher_chain.signer import Keystore  # noqa: E402
 
 GOAL_P99_MS = 500.0
+
+
+class CountingProvider(HTTPProvider):
+    """Counts JSON-RPC requests by method (what the SDK asks of the node per order)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, request_kwargs={"timeout": 60})
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        with self._lock:
+            self.counts[method] += 1
+        return super().make_request(method, params)
 
 
 @dataclass
@@ -70,7 +88,7 @@ def embedded(tmp: Path, block_interval_ms: int | None) -> Iterator[Chain]:
     try:
         assert process.stdout is not None
         info = json.loads(process.stdout.readline())
-        w3 = Web3(Web3.HTTPProvider(info["url"], request_kwargs={"timeout": 60}))
+        w3 = Web3(CountingProvider(info["url"]))
         key = decrypt_key((data_dir / "authority.key").read_text(), passphrase_from_env(dev=True))
         interval = block_interval_ms if block_interval_ms is not None else "default (50)"
         yield Chain(
@@ -90,7 +108,7 @@ def anvil() -> Iterator[Chain]:
     from tests.external.anvil import ANVIL_DEV_KEY, Anvil
 
     with Anvil(accounts=1) as node:
-        w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 60}))
+        w3 = Web3(CountingProvider(node.url))
         governor = w3.eth.accounts[0]
         if governor != Web3.to_checksum_address(w3.eth.account.from_key(ANVIL_DEV_KEY).address):
             raise RuntimeError("Anvil's first account is not the expected dev account")
@@ -114,8 +132,12 @@ def bench(name: str, chain: Chain, args: argparse.Namespace, tmp: Path) -> Resul
     pairs = work.setup(args.enterprises, args.orders)
     setup = time.perf_counter() - t0
     print(f"{name:<9} {chain.description}; setup {setup:.1f} s", flush=True)
+    provider = chain.w3.provider
+    assert isinstance(provider, CountingProvider)
+    before = Counter(provider.counts)
     result = work.run(name, pairs, args.orders)
     result.setup_seconds = setup
+    result.requests = dict(provider.counts - before)
     return result
 
 
@@ -142,6 +164,12 @@ def report(results: list[Result]) -> None:
             f"  {r.chain:<9}"
             + "".join(f"{used.get(op, float('nan')):>10,.0f}" for op in OPERATIONS)
         )
+    print("\nJSON-RPC requests per settled order (timed part, incl. gas sampling):")
+    for r in results:
+        per = sorted(r.requests.items(), key=lambda kv: -kv[1])
+        total = sum(r.requests.values()) / max(r.orders, 1)
+        top = ", ".join(f"{m} {n / max(r.orders, 1):.1f}" for m, n in per[:6])
+        print(f"  {r.chain:<9} {total:6.1f}: {top}")
     by_name = {r.chain: r for r in results}
     if "embedded" in by_name and "anvil" in by_name:
         ours, theirs = by_name["embedded"], by_name["anvil"]

@@ -65,6 +65,7 @@ class Result:
     failures: list[str] = field(default_factory=list)
     setup_seconds: float = 0.0
     blocks: int = 0
+    requests: dict[str, int] = field(default_factory=dict)
 
     @property
     def orders_per_second(self) -> float:
