@@ -10,7 +10,8 @@ The chain is chosen by ``VOUCHER_CHAIN_TEST_BACKEND``:
   the same :func:`voucher_chain.contracts.deploy_protocol` as everywhere else.
 
 The same tests run on every backend: ``make test`` runs tests/contracts on ``node`` too, and
-tests/contracts, tests/services and the API's end-to-end test on ``anvil``.
+tests/contracts, tests/services, the API's end-to-end test, tests/besu and tests/external on
+``anvil`` (``make pytest-anvil``).
 """
 
 from __future__ import annotations

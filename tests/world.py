@@ -55,8 +55,7 @@ if BACKEND not in BACKENDS:
         f"VOUCHER_CHAIN_TEST_BACKEND must be one of {', '.join(BACKENDS)}, not {BACKEND!r}"
     )
 
-#: Marks a test that needs eth-tester itself: py-evm internals, or a sender that the node's
-#: permissioning refuses (by design) before any contract sees it.
+#: Marks a test that needs eth-tester itself: py-evm internals or eth-tester's own formats.
 pyevm_only = pytest.mark.skipif(BACKEND != "pyevm", reason="needs the eth-tester backend")
 
 #: Marks a test that sends from an unregistered account: the embedded node refuses it at
