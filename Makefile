@@ -10,8 +10,11 @@
 #   make slither         static analysis of the contracts (fails on medium/high findings)
 #   make pytest          tests; extra arguments: make pytest PYTEST_ARGS='-k foo -x'
 #   make pytest-node     the contract tests again, against the embedded node over HTTP
-#   make test            venv, contracts-deps, ethers-deps, lint, types, slither, pytest,
-#                        pytest-node (in order, fail fast)
+#   make anvil-deps      npm ci in tests/external/ (Anvil, an external EVM node) when stale
+#   make pytest-anvil    the contract tests, the services scenarios, the API end-to-end test and
+#                        the Besu tooling against Anvil (an external node nobody here wrote)
+#   make test            venv, contracts-deps, ethers-deps, anvil-deps, lint, types, slither,
+#                        pytest, pytest-node, pytest-anvil (in order, fail fast)
 #   make run             voucher-chain up: the embedded dev node (var/node) and the API
 #   make clean           remove venvs, node_modules and caches (keeps contracts/build and var/)
 
@@ -41,7 +44,8 @@ PACKAGE_INITS := $(wildcard voucher_chain/__init__.py api/__init__.py)
 MYPY_DIRS := voucher_chain api tests scripts
 MYPY_TARGETS = $(foreach d,$(MYPY_DIRS),$(if $(shell find $(d) -name '*.py' -print -quit 2>/dev/null),$(d)))
 
-.PHONY: venv contracts-deps ethers-deps contracts lint fmt types slither pytest pytest-node test run clean
+.PHONY: venv contracts-deps ethers-deps anvil-deps contracts lint fmt types slither pytest pytest-node \
+	pytest-anvil test run clean
 
 venv: $(VENV_STAMP)
 	@:
@@ -64,6 +68,17 @@ ethers-deps: $(ETHERS_STAMP)
 $(ETHERS_STAMP): tests/node/ethers/package-lock.json tests/node/ethers/package.json
 	@echo "npm ci (tests/node/ethers/)"
 	@cd tests/node/ethers && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Anvil (npm @foundry-rs/anvil, which ships its binary) for the anvil test backend and scripts/bench
+ANVIL_STAMP := tests/external/node_modules/.installed
+
+anvil-deps: $(ANVIL_STAMP)
+	@:
+
+$(ANVIL_STAMP): tests/external/package-lock.json tests/external/package.json
+	@echo "npm ci (tests/external/)"
+	@cd tests/external && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 $(NODE_MODULES_STAMP): contracts/package-lock.json contracts/package.json
@@ -98,12 +113,20 @@ pytest: venv
 pytest-node: venv
 	@VOUCHER_CHAIN_TEST_BACKEND=node $(BIN)/pytest tests/contracts $(PYTEST_ARGS)
 
-test: venv contracts-deps ethers-deps lint types slither pytest pytest-node
+# The same tests against Anvil, an external JSON-RPC node: the contract suite, the services
+# scenarios, the API end to end over uvicorn, and the Besu tooling (tests/conftest.py,
+# tests/external/anvil.py).
+pytest-anvil: venv anvil-deps
+	@VOUCHER_CHAIN_TEST_BACKEND=anvil $(BIN)/pytest tests/contracts tests/services \
+		tests/api/test_end_to_end.py tests/besu tests/external $(PYTEST_ARGS)
+
+test: venv contracts-deps ethers-deps anvil-deps lint types slither pytest pytest-node pytest-anvil
 
 run: venv
 	@$(BIN)/voucher-chain up --data-dir var
 
 clean:
-	rm -rf $(VENV) .venv-slither contracts/node_modules .slither crytic-export \
+	rm -rf $(VENV) .venv-slither contracts/node_modules tests/external/node_modules .slither \
+		crytic-export \
 		.mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
 	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +
