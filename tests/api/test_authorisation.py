@@ -1,5 +1,6 @@
 """The authorisation matrix: every endpoint × every role (and no credentials, an expired token,
 a frozen organisation) → only the intended ones get past the API's checks.
+The governor is a logged-in role like the others (a second governor account the API holds).
 
 "Gets past" means the answer is not one of the API's own refusals (401, or 403 with an API
 code); what the contract then says of a made-up id (404, 409, 422) is the domain's business.
@@ -27,10 +28,20 @@ REFUSALS = {"NotAuthenticated", "TokenExpired", "Forbidden", "OrganisationNotAct
 ANON = ("none", "expired", "frozen")
 ALL = ROLES
 HOLDERS = ("enterprise",)
-ENT, INST, ISSUER, FIN, REG = "enterprise", "institution", "issuer", "finance", "regulator"
+ENT, INST, ISSUER, FIN, REG, GOV = ROLES
 HASH = "0x" + "ab" * 32
-#: The governor is not one of the matrix's logged-in roles: every one of them is refused.
-GOVERNOR_ONLY: tuple[str, ...] = ()
+#: Accounts of nobody: adding one succeeds once (then it is taken); rotating or removing one is
+#: 404 for whoever gets past the role checks.
+NEW_ACCOUNT = "0x" + "5e" * 20
+NOBODY = "0x" + "0b" * 20
+#: An enterprise in the issuer's region (Shanghai), which both the governor and the issuer may
+#: register (the second one is refused by the chain as a duplicate credit code: not a role check).
+REGISTRATION = {
+    "kind": int(OrgKind.ENTERPRISE),
+    "region": SHANGHAI_PUDONG,
+    "credit_code": "91310115MATRIX0001",
+    "employees": 12,
+}
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +87,10 @@ def _terms(scene: Scene) -> dict[str, Any]:
 # (method, path, body, roles that get past the API's checks); {ent}/{inst} are org ids.
 ENDPOINTS: list[tuple[str, str, Any, tuple[str, ...]]] = [
     ("GET", "/organisations/me", None, ALL),
+    ("POST", "/organisations", REGISTRATION, (ISSUER, GOV)),
+    ("POST", "/organisations/{ent}/accounts", {"account": NEW_ACCOUNT}, (ENT, GOV)),
+    ("POST", f"/organisations/{{ent}}/accounts/{NOBODY}/rotate", {}, (ENT, GOV)),
+    ("DELETE", f"/organisations/{{ent}}/accounts/{NOBODY}", None, (ENT, GOV)),
     ("GET", "/organisations/{ent}", None, (ENT, REG)),
     ("POST", "/auth/api-keys", {"scope": "read"}, ALL),
     ("GET", "/auth/api-keys", None, ALL),
@@ -122,11 +137,11 @@ ENDPOINTS: list[tuple[str, str, Any, tuple[str, ...]]] = [
     ),
     ("POST", "/relay", {"request": {}, "signature": "0x" + "11" * 65}, ALL),
     ("GET", "/categories", None, ALL),
-    ("POST", "/categories", {"name": "x"}, GOVERNOR_ONLY),
+    ("POST", "/categories", {"name": "x"}, (GOV,)),
     ("GET", "/disputes", None, ALL),
     ("GET", "/vouchers/history?org_id={ent}", None, (ENT, REG)),
-    ("POST", "/supervision/pause", None, GOVERNOR_ONLY),
-    ("POST", "/supervision/unpause", None, GOVERNOR_ONLY),
+    ("POST", "/supervision/pause", None, (GOV,)),
+    ("POST", "/supervision/unpause", None, (GOV,)),
 ]
 
 #: Reachable without credentials, by design: the health probe, the login handshake, the schema.
