@@ -79,7 +79,15 @@ class IdempotentCall:
             )
         return self.key
 
-    def run(self, work: Callable[[], BaseModel], status_code: int = 200) -> Response:
+    def run(
+        self,
+        work: Callable[[], BaseModel],
+        status_code: int = 200,
+        *,
+        replay_body: Callable[[BaseModel], BaseModel] | None = None,
+    ) -> Response:
+        """Runs ``work`` once; ``replay_body`` makes what a repeat gets from the result (by
+        default the result itself) — a result carrying a secret is stored without it."""
         key = self._require_key()
         deadline = time.monotonic() + self._wait
         while True:
@@ -110,11 +118,12 @@ class IdempotentCall:
                 )
             raise
         body_text = result.model_dump_json()
+        replay_text = replay_body(result).model_dump_json() if replay_body else body_text
         with self._db.connect() as conn:
             conn.execute(
                 "UPDATE idempotency SET state = 'done', status = ?, body = ? "
                 "WHERE org_id = ? AND key = ?",
-                (status_code, body_text, self.org_id, key),
+                (status_code, replay_text, self.org_id, key),
             )
         return Response(content=body_text, status_code=status_code, media_type="application/json")
 

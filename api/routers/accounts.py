@@ -16,13 +16,14 @@ from typing import Annotated
 from eth_utils.address import to_checksum_address
 from fastapi import APIRouter, Path, Response
 
-from api.auth import Principal
+from api.auth import Principal, move_api_keys, revoke_api_keys_of
 from api.context import ApiContext
 from api.custody import forget, holds, new_account
 from api.deps import Ctx, CurrentOrg, Idempotent
 from api.errors import Forbidden, LastAccount, NotCustodial, NotFound
 from api.schemas.organisations import AccountCreate, AccountPublic, AccountRemoved, AccountRotate
 from voucher_chain.contracts import OrgKind
+from voucher_chain.errors import ContractRevert
 from voucher_chain.services import TxRef
 
 router = APIRouter(prefix="/organisations/{org_id}/accounts", tags=["organisations"])
@@ -48,6 +49,27 @@ def _active_accounts(ctx: ApiContext, org_id: int, account: str) -> list[str]:
             account=account,
         )
     return accounts
+
+
+def _rotate_in_keystore(ctx: ApiContext, org_id: int, old: str) -> AccountPublic:
+    """Custodial to custodial: the keystore's own rotation (the new key records the key it
+    replaced, the old one is wiped only once the chain has switched); a refused rotation
+    destroys the new key again."""
+    assert ctx.keystore is not None  # holds(ctx, old) was checked
+    made: list[str] = []
+    txs: list[TxRef] = []
+
+    def register(old_key: str, new_key: str) -> None:
+        made.append(new_key)
+        txs.append(ctx.client.registry.rotate_account(old_key, new_key))
+
+    try:
+        new = ctx.keystore.rotate(old, register=register)
+    except ContractRevert:
+        for key in made:
+            ctx.keystore.revoke(key)
+        raise
+    return AccountPublic(org_id=org_id, account=new, custody="custodial", replaces=old, tx=txs[0])
 
 
 @router.post("", status_code=201, response_model=AccountPublic)
@@ -92,13 +114,20 @@ def rotate(
                 "key, so sign the registry's rotateAccount(new) with it and POST it to /relay",
                 account=old,
             )
-        with new_account(ctx, body.account, org_id, f"rotated from {old}") as (new, custody):
-            if recovery:
-                tx = ctx.client.registry.recover_account(actor, old, new)
-            else:
-                tx = ctx.client.registry.rotate_account(old, new)
-        forget(ctx, old)
-        return AccountPublic(org_id=org_id, account=new, custody=custody, replaces=old, tx=tx)
+        if not recovery and body.account is None:
+            rotated = _rotate_in_keystore(ctx, org_id, old)
+        else:
+            with new_account(ctx, body.account, org_id, f"replaces {old}") as (new, custody):
+                if recovery:
+                    tx = ctx.client.registry.recover_account(actor, old, new)
+                else:
+                    tx = ctx.client.registry.rotate_account(old, new)
+            forget(ctx, old)
+            rotated = AccountPublic(
+                org_id=org_id, account=new, custody=custody, replaces=old, tx=tx
+            )
+        move_api_keys(ctx.db, org_id, old, rotated.account)  # same credentials, new signer
+        return rotated
 
     return once.run(work)
 
@@ -122,6 +151,7 @@ def remove(
             )
         tx: TxRef = ctx.client.registry.remove_account(actor, target)
         wiped = forget(ctx, target)
+        revoke_api_keys_of(ctx.db, org_id, target)
         return AccountRemoved(org_id=org_id, account=target, key_wiped=wiped, tx=tx)
 
     return once.run(work)

@@ -10,11 +10,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
+from pydantic import BaseModel
 
+from api import auth
 from api.auth import Principal
 from api.custody import new_account
 from api.deps import Client, Ctx, CurrentOrg, Idempotent, require_kinds
 from api.errors import Forbidden, NotFound
+from api.schemas.auth import ApiKeyCreated, ApiKeyPublic
 from api.schemas.organisations import OrganisationRegister, OrganisationRegistered
 from api.schemas.resources import OrganisationMe
 from voucher_chain.contracts import OrgKind, OrgStatus
@@ -73,9 +76,24 @@ def register(
         with new_account(ctx, body.account, None, label) as (account, custody):
             fields = body.model_dump(exclude={"account"})
             org = ctx.client.registry.register(actor, OrganisationCreate(**fields, account=account))
-        return OrganisationRegistered(organisation=org, account=account, custody=custody)
+        key = None
+        if custody == "custodial":
+            holder = Principal(org_id=org.id, kind=org.kind, account=account, via="api-key")
+            note = f"first key, registered by organisation {principal.org_id}"
+            record, secret = auth.create_api_key(ctx.db, holder, "write", note)
+            key = ApiKeyCreated(**record, secret=secret)
+        return OrganisationRegistered(
+            organisation=org, account=account, custody=custody, api_key=key
+        )
 
-    return once.run(work, status_code=201)
+    def without_secret(result: BaseModel) -> BaseModel:
+        assert isinstance(result, OrganisationRegistered)
+        if result.api_key is None:
+            return result
+        public = ApiKeyPublic(**result.api_key.model_dump(exclude={"secret"}))
+        return result.model_copy(update={"api_key": public})
+
+    return once.run(work, status_code=201, replay_body=without_secret)
 
 
 @router.get("/me")

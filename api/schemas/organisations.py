@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.schemas.auth import ApiKeyCreated, ApiKeyPublic
 from voucher_chain.contracts import OrgKind
 from voucher_chain.services import Organisation, TxRef
 
@@ -73,6 +74,12 @@ class OrganisationRegistered(BaseModel):
     organisation: Organisation
     account: str = Field(description="The first account.")
     custody: Custody
+    api_key: ApiKeyCreated | ApiKeyPublic | None = Field(
+        default=None,
+        description="Custodial only: the new organisation's first credential (a write API key; "
+        "it cannot sign a login, the API holds its key). The secret is in this response only — "
+        "a repeat with the same Idempotency-Key returns the key without it.",
+    )
 
 
 class AccountCreate(_Body):
