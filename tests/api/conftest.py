@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from eth_tester import EthereumTester
 from web3 import EthereumTesterProvider, Web3
 from web3.types import RPCEndpoint, RPCResponse
@@ -20,7 +22,7 @@ from api.main import create_app
 from api.settings import Settings
 from tests.world import BEIJING, SHANGHAI, SHANGHAI_PUDONG, YUAN, Org, World
 from voucher_chain.contracts import Category, OrgKind, Protocol
-from voucher_chain.signer import Keystore, LocalSigner, ScryptParams
+from voucher_chain.signer import Keystore, LocalSigner, ScryptParams, build_forward_request
 
 FAST = ScryptParams(n=2**4, r=8, p=1)
 PASSPHRASE = "api test passphrase"
@@ -134,6 +136,24 @@ def build_scene(tester: EthereumTester, w3: Web3, protocol: Protocol, tmp: Path)
 @pytest.fixture
 def scene(world: World, tmp_path: Path) -> Iterator[Scene]:
     yield from build_scene(world.tester, world.w3, world.p, tmp_path)
+
+
+def signed_application(
+    scene: Scene, wallet: LocalAccount, program_id: int, units: int, request: bytes
+) -> dict[str, Any]:
+    """A /relay body: ``applyForVouchers`` as an EIP-712 ForwardRequest signed by ``wallet``."""
+    p = scene.world.p
+    data = p.programs.encode_abi("applyForVouchers", args=[program_id, units, request])
+    typed = build_forward_request(
+        p.forwarder,
+        wallet.address,
+        p.programs.address,
+        data,
+        gas=1_000_000,
+        deadline=scene.world.now() + 600,
+    )
+    signature = Account.sign_typed_data(wallet.key, full_message=typed).signature.hex()
+    return {"request": typed, "signature": signature}
 
 
 def create_program(

@@ -10,11 +10,11 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from tests.api.conftest import ROLES, fund_gas
+from tests.api.conftest import ROLES, fund_gas, signed_application
 from tests.api.openapi_contract import Fuzz
 from tests.world import SHANGHAI, SHANGHAI_PUDONG, YUAN
 from voucher_chain.contracts import Category, OrgKind
-from voucher_chain.signer import LocalSigner, build_forward_request
+from voucher_chain.signer import LocalSigner
 
 __all__ = ["PRICE", "tour"]
 
@@ -213,19 +213,8 @@ def _accounts(f: Fuzz) -> tuple[list[str], LocalAccount]:
 
 def _relay(f: Fuzz, program: int, wallet: LocalAccount) -> None:
     """The self-custody account applies for vouchers through the API's relayer."""
-    scene = f.scene
-    p = scene.world.p
-    data = p.programs.encode_abi("applyForVouchers", args=[program, YUAN, b"\x02" * 32])
-    typed = build_forward_request(
-        p.forwarder,
-        wallet.address,
-        p.programs.address,
-        data,
-        gas=1_000_000,
-        deadline=scene.world.now() + 600,
-    )
-    signature = Account.sign_typed_data(wallet.key, full_message=typed).signature.hex()
-    f.ok("enterprise", "POST", "/relay", json={"request": typed, "signature": signature})
+    body = signed_application(f.scene, wallet, program, YUAN, b"\x02" * 32)
+    f.ok("enterprise", "POST", "/relay", json=body)
 
 
 def _after_deadlines(f: Fuzz, to_claim: int, to_expire: int) -> None:
