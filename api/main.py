@@ -19,6 +19,7 @@ from api.errors import NotCustodial, install_error_handlers
 from api.metrics import Metrics, install_metrics
 from api.routers import (
     applications,
+    audit,
     auth,
     categories,
     disputes,
@@ -69,6 +70,7 @@ ROUTERS = (
     settlements,
     supervision,
     relay,
+    audit,
 )
 
 
