@@ -134,7 +134,7 @@ class Fuzz:
         return response.json() if json_body and response.content else None
 
 
-def _audit_tour(f: Fuzz) -> None:
+def _audit_tour(f: Fuzz) -> dict[str, list[Any]]:
     """The regulator's /audit endpoints, in JSON and the text formats."""
     for name in ("summary", "categories", "institutions", "enterprises", "flows", "latency"):
         f.ok("regulator", "GET", f"/audit/reports/{name}")
@@ -150,6 +150,7 @@ def _audit_tour(f: Fuzz) -> None:
     tx = block["transactions"][0]["tx_hash"]
     f.ok("regulator", "GET", "/audit/transactions/{tx_hash}", f"/audit/transactions/{tx}")
     f.ok("regulator", "POST", "/audit/exports", json={})
+    return {"number": [status["indexed_block"]], "tx_hash": [tx]}
 
 
 def _tour(f: Fuzz) -> None:
@@ -296,7 +297,7 @@ def _tour(f: Fuzz) -> None:
     token = {"challenge_id": challenge["challenge_id"], "signature": "0x" + signature.hex()}
     f.ok(None, "POST", "/auth/token", json=token)
     f.ok("regulator", "GET", "/metrics")
-    _audit_tour(f)
+    audit_ids = _audit_tour(f)
     f.ok("institution", "DELETE", "/auth/api-keys/{key_id}", f"/auth/api-keys/{created['id']}")
     f.ids = {
         "program_id": [program],
@@ -309,6 +310,7 @@ def _tour(f: Fuzz) -> None:
         "finance_org": [scene.orgs["finance"].id],
         "service_id": [service],
     }
+    f.ids.update(audit_ids)
 
 
 @pytest.fixture(scope="module")
