@@ -29,7 +29,8 @@ def _settle(
 ) -> int:
     order = world.place(ent, service, program, price // 2, price - price // 2)
     world.deliver(inst, order)
-    world.travel(wait)
+    if wait:
+        world.travel(wait)
     world.send(world.p.orders.functions.confirm(order), ent)
     return order
 
@@ -62,7 +63,7 @@ def year(
     for i in range(CLEAN_ORDERS):
         region = regions[i % 3]
         k = rng.randrange(len(insts))
-        ent = ents[region][i % 3]
+        ent = ents[region][(i // 3) % 3]
         _settle(world, ent, insts[k], services[k], programs[region], 10_000 * YUAN, 2 * DAY)
     # planted: a ¥20,000 order confirmed at once
     big = world.list_service(insts[0], Category.COOPERATIVE_RD, 20_000 * YUAN)
