@@ -1,14 +1,18 @@
 """Benchmark of the audit indexer: events/s indexing a chain from scratch, and the lag behind
 the head while the chain is under load.
 
-1. Load: ``--orders`` orders (place, accept, deliver, confirm: 4 transactions, automine = one
-   block each) are generated on the in-process py-evm chain while an :class:`Indexer` follows it
-   in a thread (polling every ``--poll`` s); the lag (chain head − indexed head, in blocks) is
-   sampled every 0.1 s.
-2. Catch-up: a fresh SQLite index of the whole chain: blocks/s and events/s.
+The chain is the embedded node (automine: one block per transaction, SQLite store), served over
+HTTP JSON-RPC in this process; the indexer reads it over HTTP like any external node.
 
-Both threads share one CPython process and eth-tester (serialised by a lock), so the lag
-includes the contention between producing and indexing on the same cores.
+1. Load: ``--orders`` orders (place, accept, deliver, confirm: 4 transactions, one block each)
+   are sent while an :class:`Indexer` follows the chain in a thread (polling every ``--poll``
+   s); the lag (chain head − indexed head, in blocks) is sampled every 0.1 s.
+2. Catch-up: a fresh SQLite index of the whole chain: blocks/s and events/s; then ``verify``
+   and the summary report's program figures against ``ProgramManager.state``.
+
+Node, load generator and indexer share one CPython process (and its GIL) on the same cores, so
+the lag includes their contention. (Not eth-tester: it finds receipts and logs by scanning
+every block, so indexing it slows quadratically.)
 
     scripts/bench_audit [--orders 1000] [--poll 0.2]
 """
@@ -24,27 +28,26 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from web3 import EthereumTesterProvider, Web3
-from web3.types import RPCEndpoint, RPCResponse
+from sqlalchemy.orm import Session
+from web3 import Web3
 
 from voucher_chain.audit.db import open_database
 from voucher_chain.audit.indexer import Indexer
+from voucher_chain.audit.reports import summary_report
+from voucher_chain.audit.verify import verify
 from voucher_chain.contracts import Category, Protocol
-from voucher_chain.sandbox import BEIJING, DAY, HANGZHOU, SHANGHAI, YUAN, ZHEJIANG, World, sandbox
-
-
-class LockedProvider(EthereumTesterProvider):
-    """eth-tester is not thread-safe: the generator and the indexer take turns."""
-
-    def __init__(self, tester: Any) -> None:
-        super().__init__(tester)
-        self._lock = threading.Lock()
-
-    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
-        with self._lock:
-            return super().make_request(method, params)
+from voucher_chain.node import Node, NodeConfig, RpcServer, ensure_dev_protocol
+from voucher_chain.sandbox import (
+    BEIJING,
+    DAY,
+    HANGZHOU,
+    SHANGHAI,
+    YUAN,
+    ZHEJIANG,
+    RpcChainControl,
+    World,
+)
 
 
 def generate(world: World, orders: int) -> None:
@@ -69,16 +72,39 @@ def generate(world: World, orders: int) -> None:
             world.travel(DAY)
 
 
+def summary_mismatches(session: Session, protocol: Protocol) -> list[str]:
+    """The summary report's program figures that differ from ``ProgramManager.state``."""
+    problems = []
+    for fig in summary_report(session)["programs"]:
+        state = protocol.programs.functions.state(fig.program_id).call()
+        expected = {"funded": state[3], "paid": state[5], "issued": state[7], "redeemed": state[8]}
+        for name, value in expected.items():
+            if getattr(fig, name) != value:
+                problems.append(f"program {fig.program_id} {name}: {getattr(fig, name)} != {value}")
+    return problems
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--poll", type=float, default=0.2)
     args = parser.parse_args()
-    base = sandbox(accounts=40)
-    w3 = Web3(LockedProvider(base.tester))
-    protocol = Protocol.at(w3, base.p.addresses())
-    world = World(tester=base.tester, w3=w3, protocol=protocol)
     with tempfile.TemporaryDirectory() as tmp:
+        node = Node(
+            NodeConfig(
+                data_dir=Path(tmp) / "node",
+                dev=True,
+                dev_accounts=40,
+                automine=True,
+                frozen_clock=True,
+            )
+        )
+        addresses = ensure_dev_protocol(node)
+        server = RpcServer(node, port=0).start()
+        w3 = Web3(Web3.HTTPProvider(server.url, request_kwargs={"timeout": 60}))
+        world = World(tester=RpcChainControl(w3), w3=w3, protocol=Protocol.at(w3, addresses))
+        reader = Web3(Web3.HTTPProvider(server.url, request_kwargs={"timeout": 60}))
+        protocol = Protocol.at(reader, addresses)
         engine, sessions = open_database(Path(tmp) / "follow.sqlite3")
         indexer = Indexer(protocol, sessions)
         stop = threading.Event()
@@ -110,7 +136,12 @@ def main() -> None:
         started = time.perf_counter()
         result = Indexer(protocol, sessions).sync()
         took = time.perf_counter() - started
+        with sessions() as session:
+            verdict = verify(session, protocol)
+            mismatches = summary_mismatches(session, protocol)
         engine.dispose()
+        server.stop()
+        node.close()
     ordered = sorted(lags)
     machine = platform.processor() or platform.machine()
     print(
@@ -130,6 +161,7 @@ def main() -> None:
         f"catch-up from scratch: {result.blocks} blocks, {result.events} events in {took:.1f} s: "
         f"{result.blocks / took:.1f} blocks/s, {result.events / took:.1f} events/s"
     )
+    print(f"verify: {verdict.line()}; summary vs contract state: {mismatches or 'all equal'}")
 
 
 if __name__ == "__main__":

@@ -20,30 +20,20 @@ import pytest
 from sqlalchemy import select, update
 from web3 import Web3
 
+from tests.audit.conftest import node_world
 from tests.world import DAY, SHANGHAI, SHANGHAI_PUDONG, YUAN, World
 from voucher_chain.audit.anomalies import detect
 from voucher_chain.audit.db import open_database
 from voucher_chain.audit.models import BlockRow, FailedTxRow
 from voucher_chain.audit.verify import verify
-from voucher_chain.contracts import Protocol
-from voucher_chain.sandbox import RpcChainControl
 
 ORDERS = 25
 
 
 @pytest.fixture(scope="module")
 def node_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, str, Path]]:
-    from voucher_chain.node import Node, NodeConfig, RpcServer, ensure_dev_protocol
-
     data_dir = tmp_path_factory.mktemp("node")
-    node = Node(
-        NodeConfig(data_dir=data_dir, dev=True, dev_accounts=30, automine=True, frozen_clock=True)
-    )
-    addresses = ensure_dev_protocol(node)
-    server = RpcServer(node, port=0).start()
-    try:
-        w3 = Web3(Web3.HTTPProvider(server.url, request_kwargs={"timeout": 60}))
-        world = World(tester=RpcChainControl(w3), w3=w3, protocol=Protocol.at(w3, addresses))
+    with node_world(data_dir, accounts=30) as (world, url):
         issuer, finance = world.issuer(SHANGHAI), world.finance(SHANGHAI)
         program = world.program(issuer, finance)
         ent, inst = world.enterprise(SHANGHAI_PUDONG), world.institution(SHANGHAI_PUDONG)
@@ -69,10 +59,7 @@ def node_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World
             )
             sent = fn.transact({"from": kin.account, "gas": 1_000_000})
             assert world.w3.eth.wait_for_transaction_receipt(sent)["status"] == 0
-        yield world, server.url, data_dir
-    finally:
-        server.stop()
-        node.close()
+        yield world, url, data_dir
 
 
 def _cursor(db: Path) -> int:

@@ -1,4 +1,4 @@
-"""A simulated year on the in-process chain: three regions' programs, institutions in three
+"""A simulated year on the embedded node: three regions' programs, institutions in three
 provinces, clean orders spread over months, and planted anomalies. Every report total equals
 the contracts' state, each planted anomaly is flagged with its reason and clean traffic raises
 none; verify passes, then catches a tampered index row."""
@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.audit.conftest import node_world
 from tests.world import BEIJING, DAY, HANGZHOU, SHANGHAI, SHANGHAI_PUDONG, YUAN, ZHEJIANG, World
 from voucher_chain.audit import anomalies, reports
 from voucher_chain.audit.db import open_database
@@ -21,7 +22,7 @@ from voucher_chain.audit.models import ProgramRow
 from voucher_chain.audit.verify import verify
 from voucher_chain.contracts import Category, call
 
-CLEAN_ORDERS = 60  # each order is 4 transactions plus time travel: ~0.3 s apiece here
+CLEAN_ORDERS = 150  # 5 blocks each (4 transactions and a time travel)
 
 
 def _settle(
@@ -39,9 +40,13 @@ def _settle(
 def year(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[World, sessionmaker[Session], dict[str, Any]]]:
-    from voucher_chain.sandbox import sandbox
+    with node_world(tmp_path_factory.mktemp("node")) as (world, _):
+        yield from _year(world, tmp_path_factory)
 
-    world = sandbox(accounts=80)
+
+def _year(
+    world: World, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[World, sessionmaker[Session], dict[str, Any]]]:
     rng = random.Random(7)
     planted: dict[str, Any] = {}
     regions = (SHANGHAI, ZHEJIANG, BEIJING)
@@ -56,7 +61,7 @@ def year(
             for i in range(3)
         ]
         for ent in ents[region]:
-            world.issue(issuer, programs[region], ent, 100_000 * YUAN)
+            world.issue(issuer, programs[region], ent, 150_000 * YUAN)
             world.deposit(ent, 400_000 * YUAN)
     insts = [world.institution(r) for r in (SHANGHAI_PUDONG, SHANGHAI, HANGZHOU, ZHEJIANG, BEIJING)]
     services = [world.list_service(inst, Category.TESTING, 10_000 * YUAN) for inst in insts]
@@ -64,7 +69,7 @@ def year(
         region = regions[i % 3]
         k = rng.randrange(len(insts))
         ent = ents[region][(i // 3) % 3]
-        _settle(world, ent, insts[k], services[k], programs[region], 10_000 * YUAN, 2 * DAY)
+        _settle(world, ent, insts[k], services[k], programs[region], 10_000 * YUAN, DAY + 3600)
     # planted: a ¥20,000 order confirmed at once
     big = world.list_service(insts[0], Category.COOPERATIVE_RD, 20_000 * YUAN)
     planted["fast"] = _settle(
