@@ -121,6 +121,10 @@ def test_report_totals_equal_contract_state(
     totals = summary["totals"]
     assert totals.redeemed == sum(call(p.state(i))[8] for i in range(1, count + 1))
     assert totals.services == CLEAN_ORDERS + 5
+    assert totals.enterprises == 9 and totals.institutions == 5
+    assert [r.region for r in summary["regions"]] == [BEIJING, SHANGHAI, ZHEJIANG]
+    assert [r.enterprises for r in summary["regions"]] == [3, 3, 3]
+    assert sum(r.redeemed for r in summary["regions"]) == totals.redeemed
 
 
 def test_every_planted_anomaly_is_flagged_and_nothing_else(
