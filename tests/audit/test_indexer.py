@@ -11,7 +11,7 @@ import pytest
 from eth_typing import HexStr
 from sqlalchemy import func, select
 
-from tests.world import SHANGHAI, World
+from tests.world import DAY, SHANGHAI, SHANGHAI_PUDONG, YUAN, World
 from voucher_chain.audit import ReorgDetected
 from voucher_chain.audit.config import load_config
 from voucher_chain.audit.db import open_database
@@ -90,3 +90,33 @@ def test_thresholds_from_toml_then_environment(
     toml.write_text("no_such_rule = 1\n")
     with pytest.raises(ValueError, match="no_such_rule"):
         load_config(toml)
+
+
+def test_cli_reports_and_anomalies(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from voucher_chain.audit.cli import REPORTS
+    from voucher_chain.cli import main
+
+    issuer = world.issuer(SHANGHAI)
+    program = world.program(issuer, world.finance(SHANGHAI))
+    ent, inst = world.enterprise(SHANGHAI_PUDONG), world.institution(SHANGHAI_PUDONG)
+    world.issue(issuer, program, ent, 5_000 * YUAN)
+    world.deposit(ent, 5_000 * YUAN)
+    order = world.place(
+        ent, world.list_service(inst, price=6_000 * YUAN), program, 3_000 * YUAN, 3_000 * YUAN
+    )
+    world.deliver(inst, order)
+    world.travel(DAY)
+    world.send(world.p.orders.functions.confirm(order), ent)
+    _indexer(world, tmp_path).sync()
+    db = str(tmp_path / "audit.sqlite3")
+    for name in REPORTS:
+        for fmt in ("json", "csv", "table"):
+            assert main(["audit", "report", name, "--db", db, "--format", fmt]) == 0
+            assert capsys.readouterr().out.strip(), (name, fmt)
+    assert main(["audit", "report", "summary", "--db", db, "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("scope,programs,budget") and lines[1].startswith("total,1,")
+    assert main(["audit", "anomalies", "--db", db]) == 0
+    assert capsys.readouterr().out.strip() == "0 finding(s)"  # ¥6,000 in a day: plausible
