@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.audit.conftest import node_world
@@ -18,7 +18,7 @@ from tests.world import BEIJING, DAY, HANGZHOU, SHANGHAI, SHANGHAI_PUDONG, YUAN,
 from voucher_chain.audit import anomalies, reports
 from voucher_chain.audit.db import open_database
 from voucher_chain.audit.indexer import Indexer
-from voucher_chain.audit.models import ProgramRow
+from voucher_chain.audit.models import OrderRow, ProgramRow
 from voucher_chain.audit.verify import verify
 from voucher_chain.contracts import Category, call
 
@@ -178,3 +178,28 @@ def test_verify_passes_then_catches_a_tampered_row(
                 .where(ProgramRow.program_id == pid)
                 .values(paid=ProgramRow.paid - 1)
             )
+
+
+def test_periods_partition_the_flows_and_months_add_up(
+    year: tuple[World, sessionmaker[Session], dict[str, Any]],
+) -> None:
+    _, sessions, _ = year
+    with sessions() as s:
+        whole = reports.summary_report(s)["totals"]
+        months = reports.monthly_report(s)
+        first = s.scalar(select(func.min(OrderRow.settled_at)))
+        assert first is not None
+        mid = first + 60 * DAY
+        before = reports.summary_report(s, reports.Filters(until=mid))["totals"]
+        after = reports.summary_report(s, reports.Filters(since=mid))["totals"]
+        shanghai = reports.summary_report(s, reports.Filters(region=SHANGHAI))["totals"]
+        flows = reports.flow_report(s)
+    assert 0 < before.redeemed < whole.redeemed
+    assert before.redeemed + after.redeemed == whole.redeemed
+    assert before.services + after.services == whole.services
+    assert sum(m["used"] for m in months) == whole.redeemed
+    assert sum(m["issued"] for m in months) == whole.issued
+    assert len({m["month"] for m in months}) >= 5
+    assert shanghai.programs == 1 and shanghai.redeemed < whole.redeemed
+    assert sum(f["voucher_paid"] for f in flows) == whole.redeemed
+    assert any(f["issuer_region"] != f["institution_region"] for f in flows)  # cross-region use
