@@ -120,3 +120,16 @@ def test_cli_reports_and_anomalies(
     assert lines[0].startswith("scope,programs,budget") and lines[1].startswith("total,1,")
     assert main(["audit", "anomalies", "--db", db]) == 0
     assert capsys.readouterr().out.strip() == "0 finding(s)"  # ¥6,000 in a day: plausible
+
+
+def test_an_index_of_another_schema_is_refused_by_name(tmp_path: Path) -> None:
+    import sqlite3
+
+    from voucher_chain.audit import AuditError
+
+    db = tmp_path / "old.sqlite3"
+    open_database(db)[0].dispose()
+    with sqlite3.connect(db) as conn:
+        conn.execute("ALTER TABLE audit_services DROP COLUMN listed_price")
+    with pytest.raises(AuditError, match="audit_services lacks listed_price"):
+        open_database(db)
