@@ -21,6 +21,7 @@ from api.metrics import Metrics, install_metrics
 from api.routers import (
     accounts,
     applications,
+    audit,
     auth,
     categories,
     disputes,
@@ -72,6 +73,7 @@ ROUTERS = (
     settlements,
     supervision,
     relay,
+    audit,
 )
 
 

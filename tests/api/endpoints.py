@@ -90,6 +90,19 @@ ENDPOINTS: list[tuple[str, str, Any, tuple[str, ...]]] = [
     ("GET", "/vouchers/history?org_id={ent}", None, (ENT, REG)),
     ("POST", "/supervision/pause", None, (GOV,)),
     ("POST", "/supervision/unpause", None, (GOV,)),
+    # the audit (regulators only; docs/audit.md)
+    *(
+        ("GET", f"/audit/reports/{name}?format=json", None, (REG,))
+        for name in ("summary", "categories", "institutions", "enterprises", "flows")
+    ),
+    ("GET", "/audit/reports/latency", None, (REG,)),
+    ("GET", "/audit/reports/monthly?format=csv", None, (REG,)),
+    ("GET", "/audit/anomalies", None, (REG,)),
+    ("GET", "/audit/status", None, (REG,)),
+    ("GET", "/audit/blocks", None, (REG,)),
+    ("GET", "/audit/blocks/1", None, (REG,)),
+    ("GET", "/audit/transactions/" + HASH, None, (REG,)),
+    ("POST", "/audit/exports", {}, (REG,)),
 ]
 
 #: Reachable without credentials, by design: the health probe, the login handshake, the schema.

@@ -6,6 +6,8 @@ and an expiry after their deadlines. It leaves real ids behind for the fuzz."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -169,6 +171,7 @@ def tour(f: Fuzz) -> None:
     accounts, wallet = _accounts(f)
     _relay(f, program, wallet)
     _after_deadlines(f, to_claim, to_expire)
+    audit_ids = _audit(f)
     f.ids = {
         "program_id": [program],
         "application_id": a_ids,
@@ -180,7 +183,27 @@ def tour(f: Fuzz) -> None:
         "finance_org": [scene.orgs["finance"].id],
         "service_id": [service],
         "account": accounts,
+        **audit_ids,
     }
+
+
+def _audit(f: Fuzz) -> dict[str, list[Any]]:
+    """The regulator's /audit endpoints, in JSON and the text formats."""
+    for name in ("summary", "categories", "institutions", "enterprises", "flows", "latency"):
+        f.ok("regulator", "GET", f"/audit/reports/{name}")
+        f.ok("regulator", "GET", f"/audit/reports/{name}", params={"format": "csv"})
+    f.ok("regulator", "GET", "/audit/reports/monthly", params={"format": "table"})
+    f.ok("regulator", "GET", "/audit/reports/monthly")
+    f.ok("regulator", "GET", "/audit/anomalies")
+    status = f.ok("regulator", "GET", "/audit/status")
+    f.ok("regulator", "GET", "/audit/blocks")
+    block = f.ok(
+        "regulator", "GET", "/audit/blocks/{number}", f"/audit/blocks/{status['indexed_block']}"
+    )
+    tx = block["transactions"][0]["tx_hash"]
+    f.ok("regulator", "GET", "/audit/transactions/{tx_hash}", f"/audit/transactions/{tx}")
+    f.ok("regulator", "POST", "/audit/exports", json={})
+    return {"number": [status["indexed_block"]], "tx_hash": [tx]}
 
 
 def _governor(f: Fuzz) -> None:
