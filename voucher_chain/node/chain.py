@@ -25,12 +25,14 @@ from eth.abc import (
     ComputationAPI,
     ReceiptAPI,
     SignedTransactionAPI,
+    TransactionFieldsAPI,
     WithdrawalAPI,
 )
 from eth.chains.base import MiningChain
 from eth.constants import POST_MERGE_DIFFICULTY, POST_MERGE_MIX_HASH, POST_MERGE_NONCE
 from eth.rlp.blocks import BaseBlock
 from eth.typing import AccountDetails
+from eth.vm.forks.cancun.state import get_total_blob_gas
 from eth.vm.forks.paris import ParisVM
 from eth.vm.forks.prague import PragueVM
 from eth_typing import Address, BlockNumber
@@ -100,6 +102,16 @@ class ZeroFeePragueVM(PragueVM):
             fields["withdrawals"] = withdrawals
         fields["header"] = new_header.copy(**roots)
         return base_block.copy(**fields)
+
+    def increment_blob_gas_used(
+        self, old_header: BlockHeaderAPI, transaction: TransactionFieldsAPI
+    ) -> BlockHeaderAPI:
+        """py-evm copies the header after every transaction to add its blob gas; a transaction
+        without blobs (every one here: blob transactions are refused) adds nothing."""
+        if not get_total_blob_gas(transaction):
+            return old_header
+        header: BlockHeaderAPI = super().increment_blob_gas_used(old_header, transaction)
+        return header
 
     @classmethod
     def validate_gas(cls, header: BlockHeaderAPI, parent_header: BlockHeaderAPI) -> None:
