@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import rlp
+from eth.constants import SECPK1_N
 from eth_account import Account
 from web3 import Web3
 
@@ -71,6 +73,16 @@ def _bad_signature(chain: DevChain) -> bytes:
     return bytes(raw)
 
 
+def _high_s(chain: DevChain) -> bytes:
+    """The same transaction with the other valid signature (s → n − s, parity flipped): it
+    recovers the same sender, but EIP-2 allows only the low s (as geth does)."""
+    fields = rlp.decode(chain.raw(chain.governor)[1:])
+    parity = int.from_bytes(fields[9], "big")
+    fields[9] = rlp.sedes.big_endian_int.serialize(1 - parity)
+    fields[11] = rlp.sedes.big_endian_int.serialize(SECPK1_N - int.from_bytes(fields[11], "big"))
+    return b"\x02" + bytes(rlp.encode(fields))
+
+
 def _oversized(chain: DevChain) -> bytes:
     return chain.raw(chain.governor, data=b"\x01" * (129 * 1024), gas=30_000_000)
 
@@ -85,6 +97,7 @@ CASES: list[tuple[str, Callable[[DevChain], bytes], str, str]] = [
     ("nonce too low", _nonce_too_low, "nonce", "nonce too low"),
     ("malformed RLP", _malformed, "malformed", "malformed transaction"),
     ("bad signature", _bad_signature, "", ""),
+    ("high s (EIP-2)", _high_s, "malformed", "s value above secp256k1n/2"),
     ("oversized", _oversized, "oversized", "exceeds the 131072-byte limit"),
 ]
 
@@ -144,3 +157,16 @@ def test_registered_then_suspended_account_is_refused_after_acceptance(
     transact(dev_chain.protocol.registry.functions.reinstate(org_id), dev_chain.governor.address)
     assert Web3.to_checksum_address(account.address)
     _send(dev_chain, dev_chain.raw(account))
+
+
+def test_next_nonce_follows_the_blocks(dev_chain: DevChain) -> None:
+    """The node's nonce cache is advanced by each block: the nonce a block used is refused
+    afterwards, the next one is accepted at once."""
+    _, account = dev_chain.register(OrgKind.ISSUER)
+    first = dev_chain.raw(account)
+    dev_chain.w3.eth.wait_for_transaction_receipt(_send(dev_chain, first), timeout=10)
+    with pytest.raises(RpcError, match="nonce too low: next nonce 1, tx nonce 0"):
+        _send(dev_chain, first)
+    second = dev_chain.raw(account)
+    dev_chain.w3.eth.wait_for_transaction_receipt(_send(dev_chain, second), timeout=10)
+    assert dev_chain.node.pending_nonce(bytes.fromhex(account.address[2:])) == 2

@@ -10,12 +10,17 @@ Each refusal is a :class:`TransactionRejected` with a short ``reason`` tag and a
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from eth.abc import SignedTransactionAPI
+import rlp
+from eth.abc import DatabaseAPI, SignedTransactionAPI
+from eth.constants import SECPK1_N
+from eth.rlp.accounts import Account
 from eth_typing import Address
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
+from eth_utils.exceptions import ValidationError
 from trie.hexary import HexaryTrie
 
 from voucher_chain.node.errors import INVALID_INPUT, TransactionRejected
@@ -23,31 +28,54 @@ from voucher_chain.node.errors import INVALID_INPUT, TransactionRejected
 if TYPE_CHECKING:
     from voucher_chain.node.core import Node
 
-__all__ = ["Admission"]
+__all__ = ["Admission", "account_nonce"]
 
 _IS_ACTIVE = keccak(text="isActiveAccount(address)")[:4]
 _UNSUPPORTED_TYPES = {3: "blob (EIP-4844)", 4: "set-code (EIP-7702)"}
+_HALF_N = SECPK1_N // 2
 
 
 class Admission:
-    """Checks transactions for one node; caches registry answers per head block."""
+    """Checks transactions for one node.
+
+    Cheap on the hot path: the transaction decoder is the VM class's (no database), the sender
+    is recovered once (and kept on the transaction object, so block building does not recover
+    it again), registry answers are cached until the registry's storage changes, and each
+    sender's nonce at the head is cached and advanced by the producer as blocks are added.
+    """
 
     def __init__(self, node: Node) -> None:
         self._node = node
+        self._builder = node.transaction_builder
         self._lock = threading.Lock()
         self._active: dict[Address, bool] = {}
+        #: sender → nonce at the head; ``_epoch`` counts changes, so that a nonce read at an
+        #: older head is never stored over one the producer has just advanced
         self._nonces: dict[Address, int] = {}
+        self._epoch = 0
         self._head: bytes | None = None
         self._registry_version: bytes | None = None
 
     def forget(self, *, registry: bool = False) -> None:
-        """Drops cached nonces (a block was added) and, with ``registry``, membership answers."""
+        """Drops cached nonces (the chain was rewound) and, with ``registry``, membership
+        answers."""
         with self._lock:
             self._nonces.clear()
+            self._epoch += 1
             if registry:
                 self._active.clear()
                 self._registry_version = None
                 self._head = None
+
+    def block_added(self, next_nonces: Mapping[Address, int], unsure: Iterable[Address]) -> None:
+        """A block was committed: ``next_nonces`` are its senders' nonces at the new head (no
+        other account's nonce changes: only a sender's own transaction moves it); the nonces
+        of ``unsure`` senders (whose transactions were dropped) are read again when needed."""
+        with self._lock:
+            self._nonces.update(next_nonces)
+            for sender in unsure:
+                self._nonces.pop(sender, None)
+            self._epoch += 1
 
     def check(self, raw: bytes) -> tuple[SignedTransactionAPI, Address]:
         node = self._node
@@ -64,11 +92,11 @@ class Admission:
                 "type", f"{_UNSUPPORTED_TYPES[type_id]} transactions are not accepted"
             )
         try:
-            with node.reading() as chain:
-                builder = chain.get_vm(chain.get_canonical_head()).get_transaction_builder()
-            tx = builder.decode(raw)
-            tx.check_signature_validity()
-            sender = Address(tx.sender)
+            tx = self._builder.decode(raw)
+            tx.validate()  # field ranges (and, for legacy transactions, the signature)
+            if tx.s > _HALF_N:  # EIP-2, for every type (py-evm checks legacy ones only)
+                raise ValidationError("signature s value above secp256k1n/2")
+            sender = Address(tx.sender)  # one recovery; py-evm caches it on the object
         except Exception as exc:
             raise TransactionRejected(
                 "malformed", f"malformed transaction: {exc}", code=INVALID_INPUT
@@ -120,24 +148,33 @@ class Admission:
         """Whether ``sender`` may send transactions (registry membership, at the head).
 
         Answers are cached until the registry's account (hence its storage root) changes, which
-        is exact: ``isActiveAccount`` reads nothing but the registry's storage.
+        is exact: ``isActiveAccount`` reads nothing but the registry's storage. The registry's
+        account is looked up once per new head.
         """
         node = self._node
         registry = node.registry
         if registry is None or sender == node.authority:
             return True
+        head = node.head()
+        with self._lock:
+            fresh = self._head == head.hash
+            cached = self._active.get(sender) if fresh else None
+            deployed = bool(self._registry_version)
+        if fresh and (cached is not None or not deployed):
+            return True if not deployed else bool(cached)
         with node.reading() as chain:
-            head = chain.get_canonical_head()
+            # the reader's snapshot is at least as new as ``head`` (committed before it was
+            # published), so ``head``'s state is there
+            version = HexaryTrie(chain.chaindb.db, head.state_root).get(keccak(registry))
             with self._lock:
                 if self._head != head.hash:
-                    version = HexaryTrie(chain.chaindb.db, head.state_root).get(keccak(registry))
                     if version != self._registry_version:
                         self._active.clear()
                         self._registry_version = version
                     self._head = head.hash
-                if not self._registry_version:
-                    return True  # not deployed yet
                 cached = self._active.get(sender)
+            if not version:
+                return True  # not deployed yet
             if cached is not None:
                 return cached
             result = node.execute(
@@ -150,17 +187,29 @@ class Admission:
             )
         active = result.success and int.from_bytes(result.output[-32:] or b"\x00", "big") == 1
         with self._lock:
-            self._active[sender] = active
+            if self._head == head.hash:
+                self._active[sender] = active
         return active
 
     def state_nonce(self, sender: Address) -> int:
-        """``sender``'s nonce at the head (cached until the next block)."""
+        """``sender``'s nonce at the head (cached; advanced by :meth:`block_added`)."""
         with self._lock:
             cached = self._nonces.get(sender)
+            epoch = self._epoch
         if cached is not None:
             return cached
         with self._node.reading() as chain:
-            nonce = chain.get_vm(chain.get_canonical_head()).state.get_nonce(sender)
+            state_root = chain.get_canonical_head().state_root
+            nonce = account_nonce(chain.chaindb.db, state_root, sender)
         with self._lock:
-            self._nonces[sender] = nonce
-        return int(nonce)
+            if self._epoch == epoch:  # no block since: the value is not older than the cache
+                self._nonces[sender] = nonce
+        return nonce
+
+
+def account_nonce(db: DatabaseAPI, state_root: bytes, address: Address) -> int:
+    """``address``'s nonce in the state ``state_root`` (read from the trie, no VM built)."""
+    encoded = HexaryTrie(db, state_root).get(keccak(address))
+    if not encoded:
+        return 0
+    return int(rlp.decode(encoded, sedes=Account).nonce)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth._utils.address import generate_contract_address
-from eth.abc import BlockAPI, BlockHeaderAPI
+from eth.abc import BlockAPI, BlockHeaderAPI, TransactionBuilderAPI
 from eth.constants import GENESIS_PARENT_HASH
 from eth.vm.spoof import SpoofTransaction
 from eth_keys.datatypes import PrivateKey
@@ -28,6 +28,7 @@ from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError
 
 from voucher_chain.node import views
+from voucher_chain.node.account_cache import AccountCache
 from voucher_chain.node.admission import Admission
 from voucher_chain.node.chain import VoucherChainEVM, chain_class, genesis_params, genesis_state
 from voucher_chain.node.config import NodeConfig
@@ -91,7 +92,19 @@ class Node:
         except BaseException:
             self._store.close()
             raise
-        self._chain: VoucherChainEVM = self._chain_cls(self._store.db)
+        # the producer's chain: same rules, plus accounts cached across blocks
+        self.account_cache = AccountCache()
+        writer_cls = chain_class(
+            config.chain_id,
+            self._pending_timestamp if config.dev else None,
+            account_cache=self.account_cache,
+        )
+        self._chain: VoucherChainEVM = writer_cls(self._store.db)
+        #: the last committed head, published only after its block is on disk
+        self._head: BlockHeaderAPI = self._chain.get_canonical_head()
+        #: tx hash → events of callers of :meth:`wait_for_receipt`
+        self._receipt_waiters: dict[bytes, list[threading.Event]] = {}
+        self._waiters_lock = threading.Lock()
         registry = config.registry or self._store.get_meta("registry")
         self.registry: Address | None = (
             Address(to_canonical_address(registry)) if registry else None
@@ -223,8 +236,14 @@ class Node:
         return store
 
     def head(self) -> BlockHeaderAPI:
-        with self.reading() as chain:
-            return chain.get_canonical_head()
+        """The last committed block's header (kept in memory: no database read)."""
+        return self._head
+
+    @property
+    def transaction_builder(self) -> type[TransactionBuilderAPI]:
+        """Decodes raw transactions (the chain's one VM class; no database needed)."""
+        vm_class = self._chain_cls.vm_configuration[-1][1]
+        return vm_class.get_transaction_builder()
 
     def header_at(self, chain: VoucherChainEVM, block: str | int) -> BlockHeaderAPI:
         """The header a block tag or number designates (``pending`` = the head)."""
@@ -290,8 +309,11 @@ class Node:
         with self._pool_lock:
             if tx.hash in self._pool:
                 raise TransactionRejected("known", "already known")
-            state_nonce = self.admission.state_nonce(sender)
-            expected = max(state_nonce, self._pool.next_nonce(sender) or 0)
+            # a sender's pending transactions follow its nonce at the head: the head is read
+            # only for a sender with none pending
+            expected = self._pool.next_nonce(sender)
+            if expected is None:
+                expected = self.admission.state_nonce(sender)
             if tx.nonce < expected:
                 raise TransactionRejected(
                     "nonce",
@@ -335,16 +357,22 @@ class Node:
                 self._store.rollback()
                 log.exception("could not build a block of %d transactions", len(selected))
                 included, dropped = [], [(p, f"block building failed: {exc}") for p in selected]
+            self._head = self._chain.get_canonical_head()
+            done = {bytes(p.tx.hash) for p in included}
             with self._pool_lock:
-                self.admission.forget()
-                self._pool.remove({bytes(p.tx.hash) for p in included})
+                self.admission.block_added(
+                    {p.sender: p.tx.nonce + 1 for p in included}, {p.sender for p, _ in dropped}
+                )
+                self._pool.remove(done)
                 for pending, reason in dropped:
                     for gone in self._pool.drop_sender_from(pending.sender, pending.tx.nonce):
+                        done.add(bytes(gone.tx.hash))
                         self.dropped[bytes(gone.tx.hash)] = reason
                         log.warning("dropped %s: %s", views.hexb(gone.tx.hash), reason)
+            self._wake_receipt_waiters(done)
             if not included:
                 return None
-            number = self._chain.get_canonical_head().block_number
+            number = self._head.block_number
         with self._blocks:
             self._blocks.notify_all()
         for listener in list(self.block_listeners):
@@ -367,6 +395,7 @@ class Node:
                 self._index(block, receipts)
                 self._store.add_seal(block.number, block.hash, self._sign(block.hash))
                 self._store.commit()
+                self._head = block.header
                 number = block.number
         with self._blocks:
             self._blocks.notify_all()
@@ -407,12 +436,50 @@ class Node:
             )
             self._store.drop_blocks_after(number)
             self._store.commit()
+            self._head = header
             self.time_offset = offset
             self.next_timestamp = None
             with self._pool_lock:
                 self._pool = Mempool()
                 self.admission.forget(registry=True)
         return True
+
+    def wait_for_receipt(self, tx_hash: bytes, timeout: float) -> dict[str, Any] | None:
+        """The JSON-RPC receipt of ``tx_hash``, waiting up to ``timeout`` seconds for the block
+        that includes it; ``None`` at once if the node does not know the transaction (never
+        sent, or dropped), or after the timeout. Woken by the producer as soon as the block is
+        committed — no polling."""
+        event = threading.Event()
+        with self._waiters_lock:  # registered before looking: a block sealed now wakes us
+            self._receipt_waiters.setdefault(tx_hash, []).append(event)
+        try:
+            with self._pool_lock:
+                pending = tx_hash in self._pool
+            # a transaction leaves the pool only after its block is committed: if it is no
+            # longer pending, its receipt (if any) is visible now
+            receipt = self._stored_receipt(tx_hash)
+            if receipt is None and pending and event.wait(timeout):
+                receipt = self._stored_receipt(tx_hash)
+            return receipt
+        finally:
+            with self._waiters_lock:
+                waiting = self._receipt_waiters.get(tx_hash, [])
+                if event in waiting:
+                    waiting.remove(event)
+                if not waiting:
+                    self._receipt_waiters.pop(tx_hash, None)
+
+    def _stored_receipt(self, tx_hash: bytes) -> dict[str, Any] | None:
+        with self.reading():
+            return self.reader_store.receipt(tx_hash)
+
+    def _wake_receipt_waiters(self, tx_hashes: set[bytes]) -> None:
+        with self._waiters_lock:
+            if not self._receipt_waiters:
+                return
+            for tx_hash in tx_hashes:
+                for event in self._receipt_waiters.get(tx_hash, ()):
+                    event.set()
 
     def wait_for_block(self, after: int, timeout: float) -> bool:
         """Waits until the head is above ``after``; whether it is."""

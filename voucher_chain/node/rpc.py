@@ -33,6 +33,8 @@ __all__ = ["CLIENT_VERSION", "Dispatcher", "handle_request"]
 CLIENT_VERSION = f"VoucherChain/{voucher_chain.__version__}/py-evm"
 #: At most this many logs per eth_getLogs answer (as public nodes cap them).
 MAX_LOGS = 10_000
+#: The longest voucherchain_waitForTransactionReceipt waits, in milliseconds.
+MAX_RECEIPT_WAIT_MS = 60_000
 _ZERO = b"\x00" * 20
 
 Handler = Callable[[list[Any]], Any]
@@ -128,6 +130,8 @@ class Dispatcher:
             "eth_estimateGas": self._estimate,
             "eth_sendRawTransaction": self._send_raw,
             "eth_getLogs": self._logs,
+            # this node's extension: a receipt wait without polling (see wait_for_receipt)
+            "voucherchain_waitForTransactionReceipt": self._wait_receipt,
         }
         if node.config.dev:  # test helpers, as hardhat/anvil offer them
             self._methods["evm_increaseTime"] = self._increase_time
@@ -220,6 +224,17 @@ class Dispatcher:
         tx_hash = _hash(_param(params, 0), "transaction hash")
         with self.node.reading():
             return self.node.reader_store.receipt(tx_hash)
+
+    def _wait_receipt(self, params: list[Any]) -> Any:
+        """``[txHash, timeoutMs]``: the receipt as soon as the transaction's block is committed,
+        or ``null`` after ``timeoutMs`` (default 1,000, at most 60,000) or at once if the node
+        does not know the transaction."""
+        tx_hash = _hash(_param(params, 0), "transaction hash")
+        timeout = _param(params, 1, 1000)
+        timeout = _quantity(timeout, "timeout") if isinstance(timeout, str) else timeout
+        if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 0:
+            raise RpcError(INVALID_PARAMS, "invalid timeout: expected milliseconds ≥ 0")
+        return self.node.wait_for_receipt(tx_hash, min(timeout, MAX_RECEIPT_WAIT_MS) / 1000)
 
     def _send_transaction(self, params: list[Any]) -> Any:
         """Dev mode: signs with one of the unlocked dev accounts (fees 0, nonce and gas filled)."""

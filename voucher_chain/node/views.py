@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,8 +30,14 @@ def hexb(value: bytes) -> str:
     return "0x" + bytes(value).hex()
 
 
+@functools.lru_cache(maxsize=8192)
+def _checksum(value: bytes) -> str:
+    return to_checksum_address(value)
+
+
 def _addr(value: bytes) -> str:
-    return to_checksum_address(bytes(value))
+    """EIP-55 spelling (a keccak per call: cached, as the same accounts recur)."""
+    return _checksum(bytes(value))
 
 
 def transaction_view(

@@ -175,12 +175,11 @@ class _Connection:
 
 
 def serve_websocket(dispatcher: Dispatcher, key: str, handler: Any) -> None:
-    """Completes the upgrade of ``handler`` (a ``BaseHTTPRequestHandler``) and serves it."""
-    handler.send_response(101, "Switching Protocols")
-    handler.send_header("Upgrade", "websocket")
-    handler.send_header("Connection", "Upgrade")
-    handler.send_header("Sec-WebSocket-Accept", accept_key(key))
-    handler.end_headers()
+    """Completes the upgrade of an HTTP connection (``handler`` has ``rfile`` and ``wfile``)
+    whose client sent ``Sec-WebSocket-Key: key``, and serves it until it closes."""
+    handler.wfile.write(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Accept: " + accept_key(key).encode() + b"\r\n\r\n"
+    )
     handler.wfile.flush()
-    handler.close_connection = True
     _Connection(dispatcher, handler.rfile, handler.wfile).run()

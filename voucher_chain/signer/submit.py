@@ -20,17 +20,24 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import TimeExhausted, Web3RPCError
-from web3.types import Nonce, TxParams, TxReceipt
+from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt
 
 from voucher_chain.contracts.revert import protocol_error_decoder, revert_data_of
 from voucher_chain.errors import TransactionFailed, VoucherChainError
 from voucher_chain.signer.base import Signer
 
-__all__ = ["NonceManager", "SubmissionTimeout", "Submitter"]
+__all__ = ["NonceManager", "PUSHED_RECEIPT_WAIT", "SubmissionTimeout", "Submitter"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: The embedded node's receipt wait (``[txHash, timeoutMs]`` → receipt or null), answered when
+#: the transaction's block is committed: no polling. Other nodes answer "method not found".
+PUSHED_RECEIPT_WAIT = "voucherchain_waitForTransactionReceipt"
+#: One pushed wait request lasts at most this long (s): under HTTP clients' usual timeouts.
+_PUSHED_WAIT_CHUNK = 10.0
+_METHOD_NOT_FOUND = -32601
 
 #: Errors of the transport, not of the transaction: worth a retry with the same bytes.
 TRANSIENT: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, OSError)
@@ -105,6 +112,7 @@ class Submitter:
         receipt_timeout: float = 30.0,
         retries: int = 3,
         backoff: float = 0.2,
+        poll_interval: float = 0.01,
     ) -> None:
         self.w3 = w3
         self.signer = signer
@@ -112,7 +120,10 @@ class Submitter:
         self.receipt_timeout = receipt_timeout
         self.retries = retries
         self.backoff = backoff
+        self.poll_interval = poll_interval
         self._chain_id: int | None = None
+        #: whether the node offers PUSHED_RECEIPT_WAIT (None: not tried yet)
+        self._pushed_wait: bool | None = None
 
     @property
     def chain_id(self) -> int:
@@ -138,11 +149,21 @@ class Submitter:
         return self.wait(tx_hash)
 
     def wait(self, tx_hash: HexBytes) -> TxReceipt:
-        """The receipt of ``tx_hash``; :class:`SubmissionTimeout` after ``receipt_timeout``."""
+        """The receipt of ``tx_hash``; :class:`SubmissionTimeout` after ``receipt_timeout``.
+
+        On the embedded node the wait is pushed: one request that the node answers when the
+        block is committed (:data:`PUSHED_RECEIPT_WAIT`). Elsewhere (anvil, hardhat, Besu,
+        eth-tester) it polls ``eth_getTransactionReceipt`` every ``poll_interval`` seconds.
+        """
+        deadline = time.monotonic() + self.receipt_timeout
+        receipt = self._pushed_receipt(tx_hash, deadline)
         try:
-            receipt = self.w3.eth.wait_for_transaction_receipt(
-                tx_hash, timeout=self.receipt_timeout, poll_latency=0.01
-            )
+            if receipt is None:
+                receipt = self.w3.eth.wait_for_transaction_receipt(
+                    tx_hash,
+                    timeout=max(0.0, deadline - time.monotonic()),
+                    poll_latency=self.poll_interval,
+                )
         except TimeExhausted:
             raise SubmissionTimeout(
                 f"no receipt for {tx_hash.to_0x_hex()} after {self.receipt_timeout}s; it may "
@@ -155,6 +176,34 @@ class Submitter:
                 tx_hash=tx_hash.to_0x_hex(),
             )
         return receipt
+
+    def _pushed_receipt(self, tx_hash: HexBytes, deadline: float) -> TxReceipt | None:
+        """The receipt through the node's pushed wait; ``None`` if the node has none (then the
+        caller polls), if it does not know the transaction (yet), or at the deadline."""
+        if self._pushed_wait is False:
+            return None
+        while (remaining := deadline - time.monotonic()) > 0:
+            chunk_ms = int(min(remaining, _PUSHED_WAIT_CHUNK) * 1000)
+            asked = time.monotonic()
+            try:
+                response = self.w3.provider.make_request(
+                    RPCEndpoint(PUSHED_RECEIPT_WAIT), [tx_hash.to_0x_hex(), chunk_ms]
+                )
+            except OSError:  # e.g. an HTTP timeout shorter than the wait: poll from now on
+                self._pushed_wait = False
+                return None
+            error = response.get("error")
+            if error is not None:
+                if isinstance(error, dict) and error.get("code") == _METHOD_NOT_FOUND:
+                    self._pushed_wait = False  # another kind of node
+                return None
+            self._pushed_wait = True
+            if response.get("result") is not None:
+                # fetched once more through web3, so it is formatted exactly as web3 formats it
+                return self.w3.eth.get_transaction_receipt(tx_hash)
+            if time.monotonic() - asked < chunk_ms / 2000:
+                return None  # answered at once: the node does not know the transaction
+        return None
 
     def _send(self, raw: bytes, expected_hash: HexBytes) -> HexBytes:
         """Sends signed bytes, retrying transport errors; a duplicate is success."""

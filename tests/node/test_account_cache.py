@@ -1,0 +1,69 @@
+"""The producer's account cache (accounts kept across blocks) never disagrees with the trie."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_utils.crypto import keccak
+from trie.hexary import HexaryTrie
+
+from voucher_chain.node import Node, NodeConfig, ensure_dev_protocol, verify_chain
+
+
+def _transfer(node: Node, key: bytes) -> bytes:
+    account = Account.from_key(key)
+    tx = {
+        "type": 2,
+        "chainId": node.chain_id,
+        "nonce": node.pending_nonce(bytes.fromhex(account.address[2:])),
+        "gas": 21_000,
+        "maxFeePerGas": 0,
+        "maxPriorityFeePerGas": 0,
+        "to": account.address,
+        "value": 0,
+    }
+    return node.submit(bytes(account.sign_transaction(tx).raw_transaction))
+
+
+def _assert_cache_matches_head(node: Node) -> None:
+    cache = node.account_cache
+    head = node.head()
+    assert cache.root == head.state_root
+    assert cache.accounts  # the protocol's accounts, the senders, the system contracts
+    with node.reading() as chain:
+        trie = HexaryTrie(chain.chaindb.db, head.state_root)
+        for address, encoded in cache.accounts.items():
+            assert trie.get(keccak(address)) == encoded
+
+
+def test_cache_follows_blocks_and_survives_a_failed_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = NodeConfig(data_dir=tmp_path, dev=True, auto_seal=False, automine=True)
+    with Node(config) as node:
+        ensure_dev_protocol(node)  # dozens of blocks: deployments, storage writes
+        _assert_cache_matches_head(node)
+
+        # a block that fails after its state root was made (the cache moved to that root),
+        # then is rolled back: the next block must not build on the cache's wrong root
+        original = Node._index
+        failures: list[int] = []
+
+        def fail_once(self: Node, block: Any, receipts: Any) -> None:
+            if not failures:
+                failures.append(block.number)
+                raise RuntimeError("simulated: indexing failed")
+            original(self, block, receipts)
+
+        monkeypatch.setattr(Node, "_index", fail_once)
+        doomed = _transfer(node, node.authority_key)
+        assert failures and doomed in node.dropped
+        assert node.account_cache.root != node.head().state_root
+        for _ in range(3):
+            _transfer(node, node.authority_key)
+        _assert_cache_matches_head(node)
+    report = verify_chain(tmp_path, replay=True)  # py-evm's own import path, no cache
+    assert report.ok, report.problem
