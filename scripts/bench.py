@@ -2,7 +2,7 @@
 
 One run, one chain after the other (never both at once: they would share the cores): the
 embedded node as ``voucher-chain node --dev`` runs it (a subprocess over HTTP, its default
-50 ms block interval unless ``--block-interval-ms``), then Anvil (tests/external/anvil.py, in
+20 ms block interval unless ``--block-interval-ms``), then Anvil (tests/external/anvil.py, in
 its default automine mode). On each, the workload of ``bench_workload.py``: ``--enterprises``
 enterprises, each with its own institution, placing, having delivered and confirming
 ``--orders`` orders concurrently through the SDK. Printed per chain: settled orders/s, p50/p99
@@ -90,7 +90,7 @@ def embedded(tmp: Path, block_interval_ms: int | None) -> Iterator[Chain]:
         info = json.loads(process.stdout.readline())
         w3 = Web3(CountingProvider(info["url"]))
         key = decrypt_key((data_dir / "authority.key").read_text(), passphrase_from_env(dev=True))
-        interval = block_interval_ms if block_interval_ms is not None else "default (50)"
+        interval = block_interval_ms if block_interval_ms is not None else "default (20)"
         yield Chain(
             w3=w3,
             protocol=Protocol.at(w3, info["protocol"]),

@@ -31,7 +31,7 @@ def add_node_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     parser.add_argument("--port", type=int, default=8545)
     parser.add_argument("--dev", action="store_true", help="generate a key, deploy the protocol")
     parser.add_argument("--chain-id", type=int, default=DEFAULT_CHAIN_ID)
-    parser.add_argument("--block-interval-ms", type=int, default=50)
+    parser.add_argument("--block-interval-ms", type=int, default=20)
     parser.add_argument("--key-file", type=Path, help="the authority key (outside dev mode)")
     parser.add_argument("--registry", help="ParticipantRegistry address (enables permissioning)")
     parser.add_argument("--authority", help="verify: the expected sealing authority address")

@@ -28,7 +28,7 @@ class NodeConfig:
     dev: bool = False
     authority_key: bytes | None = None
     registry: str | None = None
-    block_interval: float = 0.05
+    block_interval: float = 0.02
     auto_seal: bool = True
     max_block_txs: int = 300
     max_tx_bytes: int = 128 * 1024
