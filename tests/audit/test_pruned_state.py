@@ -16,6 +16,7 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 from voucher_chain.audit.db import open_database
 from voucher_chain.audit.indexer import Indexer, _Reader, latest_state_reads, state_pruned
 from voucher_chain.audit.models import BlockRow, EventRow, OrgRow
+from voucher_chain.audit.verify import verify
 from voucher_chain.contracts import Protocol, call, deploy_protocol
 from voucher_chain.contracts.deploy import DEV_GOVERNOR_CODE
 
@@ -66,10 +67,18 @@ def test_a_pruned_read_uses_the_latest_state_and_is_recorded(
             clean = s.scalars(select(BlockRow.number).where(BlockRow.latest_state_reads == 0))
             [governor] = s.scalars(select(OrgRow)).all()
             clean_blocks = set(clean)
+            verdict = verify(s, pruned)
         assert registered and recorded == [(block, 1) for block in registered]
         assert clean_blocks.isdisjoint(registered)
         latest = call(pruned.registry.functions.organisation(governor.org_id))
         assert governor.kind == latest[0] and governor.region == latest[2]
+        assert verdict.ok, verdict.problems  # a note, not a mismatch
+        assert [note.split(":")[0] for note in verdict.notes] == [
+            f"block {block}" for block in registered
+        ]
+        assert (
+            "1 organisation profile/program terms read(s) at the latest block" in (verdict.notes[0])
+        )
     finally:
         engine.dispose()
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from web3 import Web3
 
 from tests.audit.conftest import node_world
 from tests.world import BEIJING, DAY, HANGZHOU, SHANGHAI, SHANGHAI_PUDONG, YUAN, ZHEJIANG, World
@@ -19,7 +20,7 @@ from voucher_chain.audit import anomalies, reports
 from voucher_chain.audit.config import load_config
 from voucher_chain.audit.db import open_database
 from voucher_chain.audit.decode import from_json
-from voucher_chain.audit.indexer import Indexer
+from voucher_chain.audit.indexer import Indexer, latest_state_reads
 from voucher_chain.audit.models import EventRow, OrderRow, ProgramRow
 from voucher_chain.audit.verify import verify
 from voucher_chain.contracts import Category, call
@@ -119,6 +120,18 @@ def _year(
     for ent, k in zip((*beijing, beijing[0], beijing[1]), (4, 4, 4, 0, 1), strict=True):
         _settle(world, ent, insts[k], services[k], lopsided, 10_000 * YUAN, DAY + 3600)
     planted["concentration"] = (lopsided, insts[4].id)
+    # planted: an institution pays 40% of an order back to a shell company that shares the
+    # ordering enterprise's declared affiliation (two more Zhejiang enterprises)
+    group = Web3.keccak(text="a family of companies")
+    client = world.enterprise(ZHEJIANG + 100, affiliation=group)
+    shell = world.enterprise(ZHEJIANG + 100, affiliation=group)
+    zhejiang_issuer, _ = issuers[ZHEJIANG]
+    world.issue(zhejiang_issuer, programs[ZHEJIANG], client, 20_000 * YUAN)
+    world.deposit(client, 20_000 * YUAN)
+    world.travel(DAY)
+    _settle(world, client, insts[3], services[3], programs[ZHEJIANG], 10_000 * YUAN, DAY + 3600)
+    world.send(world.p.settlement.functions.transfer(shell.account, 4_000 * YUAN), insts[3])
+    planted["affiliate_trip"] = (insts[3].id, client.id, shell.id)
     planted["programs"] = programs
     engine, sessions = open_database(tmp_path_factory.mktemp("year") / "audit.sqlite3")
     Indexer(world.p, sessions).sync()
@@ -144,10 +157,14 @@ def test_report_totals_equal_contract_state(
         assert fig.outstanding == call(p.outstandingValue(fig.program_id))
     totals = summary["totals"]
     assert totals.redeemed == sum(call(p.state(i))[8] for i in range(1, count + 1))
-    assert totals.services == CLEAN_ORDERS + 11
-    assert totals.enterprises == 9 and totals.institutions == 5
+    assert totals.services == CLEAN_ORDERS + 12
+    assert totals.enterprises == 10 and totals.institutions == 5
     assert [r.region for r in summary["regions"]] == [BEIJING, SHANGHAI, ZHEJIANG]
-    assert [r.enterprises for r in summary["regions"]] == [3, 3, 3]
+    assert [r.enterprises for r in summary["regions"]] == [
+        3,
+        3,
+        4,
+    ]  # the shell company was issued nothing
     assert sum(r.redeemed for r in summary["regions"]) == totals.redeemed
 
 
@@ -174,8 +191,19 @@ def test_every_planted_anomaly_is_flagged_and_nothing_else(
     assert split.orders == planted["split"] and "¥5,000.00" in split.explanation
     [dear] = by_rule["price_above_peers"]
     assert dear.orders == [planted["dear"]] and "5.0×" in dear.explanation
-    [trip] = by_rule["round_trip"]
-    assert trip.orgs[:2] == list(planted["round_trip"]) and "¥25,000.00" in trip.explanation
+    trips = {tuple(a.orgs): a for a in by_rule["round_trip"]}
+    assert sorted(trips) == sorted([planted["round_trip"], planted["affiliate_trip"]])
+    trip = trips[planted["round_trip"]]
+    assert trip.subject == "institution {} ↔ enterprise {}".format(*planted["round_trip"])
+    assert "sent ¥25,000.00 back: 50%" in trip.explanation
+    inst, client, shell = planted["affiliate_trip"]
+    via = trips[planted["affiliate_trip"]]
+    assert via.subject == f"institution {inst} ↔ enterprise {client}"
+    assert via.numbers == {"paid": 10_000 * YUAN, "returned": 4_000 * YUAN, "share": 0.4}
+    assert (
+        f"sent ¥4,000.00 back (organisation {shell}, which shares enterprise {client}'s declared "
+        "affiliation): 40%" in via.explanation
+    )
     [catalogue] = by_rule["price_above_catalogue"]
     order, service, inst = planted["catalogue"]
     assert catalogue.subject == f"order {order}"
@@ -229,7 +257,9 @@ def test_verify_passes_then_catches_a_tampered_row(
     world, sessions, planted = year
     with sessions() as s:
         verdict = verify(s, world.p)
+        assert latest_state_reads(s) == []  # the embedded node keeps every block's state
     assert verdict.ok, verdict.problems
+    assert verdict.notes == []
     pid = planted["programs"][SHANGHAI]
     with sessions.begin() as s:
         s.execute(
