@@ -12,13 +12,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from web3 import Web3
 
 from tests.audit.conftest import node_world
 from tests.world import BEIJING, DAY, HANGZHOU, SHANGHAI, SHANGHAI_PUDONG, YUAN, ZHEJIANG, World
 from voucher_chain.audit import anomalies, reports
+from voucher_chain.audit.config import load_config
 from voucher_chain.audit.db import open_database
-from voucher_chain.audit.indexer import Indexer
-from voucher_chain.audit.models import OrderRow, ProgramRow
+from voucher_chain.audit.decode import from_json
+from voucher_chain.audit.indexer import Indexer, latest_state_reads
+from voucher_chain.audit.models import EventRow, OrderRow, ProgramRow
 from voucher_chain.audit.verify import verify
 from voucher_chain.contracts import Category, call
 
@@ -50,9 +53,10 @@ def _year(
     rng = random.Random(7)
     planted: dict[str, Any] = {}
     regions = (SHANGHAI, ZHEJIANG, BEIJING)
-    programs, ents = {}, {}
+    programs, ents, issuers = {}, {}, {}
     for region in regions:
         issuer, finance = world.issuer(region), world.finance(region)
+        issuers[region] = (issuer, finance)
         programs[region] = world.program(
             issuer, finance, budget=2_000_000 * YUAN, full_cover_threshold=5_000 * YUAN
         )
@@ -95,6 +99,39 @@ def _year(
         world.p.settlement.functions.transfer(ents[BEIJING][2].account, 25_000 * YUAN), insts[2]
     )
     planted["round_trip"] = (insts[2].id, ents[BEIJING][2].id)
+    # planted: ¥20,000 charged for a service first listed at ¥10,000 and then re-priced (2× its
+    # catalogue price; under 3× the peers' ¥10,000 median, so only the catalogue half fires)
+    repriced = world.list_service(insts[3], Category.TESTING, 10_000 * YUAN)
+    world.send(world.p.catalogue.functions.updateService(repriced, 20_000 * YUAN, True), insts[3])
+    planted["catalogue"] = (
+        _settle(
+            world, ents[SHANGHAI][1], insts[3], repriced, programs[SHANGHAI], 20_000 * YUAN, 3 * DAY
+        ),
+        repriced,
+        insts[3].id,
+    )
+    # planted: a second Beijing program whose money goes 60% to one institution (three
+    # enterprises, one order each there, so no pair looks split) and 20% to each of two others
+    issuer, finance = issuers[BEIJING]
+    lopsided = world.program(issuer, finance, budget=200_000 * YUAN)
+    for ent in ents[BEIJING]:
+        world.issue(issuer, lopsided, ent, 20_000 * YUAN)
+    beijing = ents[BEIJING]
+    for ent, k in zip((*beijing, beijing[0], beijing[1]), (4, 4, 4, 0, 1), strict=True):
+        _settle(world, ent, insts[k], services[k], lopsided, 10_000 * YUAN, DAY + 3600)
+    planted["concentration"] = (lopsided, insts[4].id)
+    # planted: an institution pays 40% of an order back to a shell company that shares the
+    # ordering enterprise's declared affiliation (two more Zhejiang enterprises)
+    group = Web3.keccak(text="a family of companies")
+    client = world.enterprise(ZHEJIANG + 100, affiliation=group)
+    shell = world.enterprise(ZHEJIANG + 100, affiliation=group)
+    zhejiang_issuer, _ = issuers[ZHEJIANG]
+    world.issue(zhejiang_issuer, programs[ZHEJIANG], client, 20_000 * YUAN)
+    world.deposit(client, 20_000 * YUAN)
+    world.travel(DAY)
+    _settle(world, client, insts[3], services[3], programs[ZHEJIANG], 10_000 * YUAN, DAY + 3600)
+    world.send(world.p.settlement.functions.transfer(shell.account, 4_000 * YUAN), insts[3])
+    planted["affiliate_trip"] = (insts[3].id, client.id, shell.id)
     planted["programs"] = programs
     engine, sessions = open_database(tmp_path_factory.mktemp("year") / "audit.sqlite3")
     Indexer(world.p, sessions).sync()
@@ -110,7 +147,7 @@ def test_report_totals_equal_contract_state(
         summary = reports.summary_report(s)
     p = world.p.programs.functions
     count = call(p.programCount())
-    assert len(summary["programs"]) == count == 3
+    assert len(summary["programs"]) == count == 4
     for fig in summary["programs"]:
         state = call(p.state(fig.program_id))
         assert fig.funded == state[3] and fig.paid == state[5] and fig.returned == state[6]
@@ -120,10 +157,14 @@ def test_report_totals_equal_contract_state(
         assert fig.outstanding == call(p.outstandingValue(fig.program_id))
     totals = summary["totals"]
     assert totals.redeemed == sum(call(p.state(i))[8] for i in range(1, count + 1))
-    assert totals.services == CLEAN_ORDERS + 5
-    assert totals.enterprises == 9 and totals.institutions == 5
+    assert totals.services == CLEAN_ORDERS + 12
+    assert totals.enterprises == 10 and totals.institutions == 5
     assert [r.region for r in summary["regions"]] == [BEIJING, SHANGHAI, ZHEJIANG]
-    assert [r.enterprises for r in summary["regions"]] == [3, 3, 3]
+    assert [r.enterprises for r in summary["regions"]] == [
+        3,
+        3,
+        4,
+    ]  # the shell company was issued nothing
     assert sum(r.redeemed for r in summary["regions"]) == totals.redeemed
 
 
@@ -137,7 +178,9 @@ def test_every_planted_anomaly_is_flagged_and_nothing_else(
     for a in found:
         by_rule.setdefault(a.rule, []).append(a)
     assert sorted(by_rule) == [
+        "concentration",
         "fast_confirmation",
+        "price_above_catalogue",
         "price_above_peers",
         "round_trip",
         "split_orders",
@@ -148,8 +191,64 @@ def test_every_planted_anomaly_is_flagged_and_nothing_else(
     assert split.orders == planted["split"] and "¥5,000.00" in split.explanation
     [dear] = by_rule["price_above_peers"]
     assert dear.orders == [planted["dear"]] and "5.0×" in dear.explanation
-    [trip] = by_rule["round_trip"]
-    assert trip.orgs[:2] == list(planted["round_trip"]) and "¥25,000.00" in trip.explanation
+    trips = {tuple(a.orgs): a for a in by_rule["round_trip"]}
+    assert sorted(trips) == sorted([planted["round_trip"], planted["affiliate_trip"]])
+    trip = trips[planted["round_trip"]]
+    assert trip.subject == "institution {} ↔ enterprise {}".format(*planted["round_trip"])
+    assert "sent ¥25,000.00 back: 50%" in trip.explanation
+    inst, client, shell = planted["affiliate_trip"]
+    via = trips[planted["affiliate_trip"]]
+    assert via.subject == f"institution {inst} ↔ enterprise {client}"
+    assert via.numbers == {"paid": 10_000 * YUAN, "returned": 4_000 * YUAN, "share": 0.4}
+    assert (
+        f"sent ¥4,000.00 back (organisation {shell}, which shares enterprise {client}'s declared "
+        "affiliation): 40%" in via.explanation
+    )
+    [catalogue] = by_rule["price_above_catalogue"]
+    order, service, inst = planted["catalogue"]
+    assert catalogue.subject == f"order {order}"
+    assert catalogue.orders == [order] and catalogue.orgs == [inst]
+    assert catalogue.numbers == {"unit_price": 20_000 * YUAN, "listed_price": 10_000 * YUAN}
+    assert (
+        f"service {service} was listed at ¥10,000.00 and charged ¥20,000.00 (2.0×"
+        in catalogue.explanation
+    )
+    [concentrated] = by_rule["concentration"]
+    program, inst = planted["concentration"]
+    assert concentrated.subject == f"program {program}" and concentrated.orgs == [inst]
+    assert concentrated.numbers == {
+        "share": 0.6,
+        "institution_paid": 15_000 * YUAN,
+        "program_redeemed": 25_000 * YUAN,
+    }
+    assert (
+        f"Institution {inst} received ¥15,000.00 of the ¥25,000.00 redeemed under program "
+        f"{program} (60.0%" in concentrated.explanation
+    )
+    assert "while 3 institutions were paid" in concentrated.explanation
+
+
+def test_clean_programs_were_tested_by_the_concentration_rule(
+    year: tuple[World, sessionmaker[Session], dict[str, Any]],
+) -> None:
+    """The clean programs pass the concentration rule's preconditions (enough institutions,
+    enough money), so its silence on them is a result, not a skipped check."""
+    _, sessions, planted = year
+    config = load_config()
+    with sessions() as s:
+        rows = s.execute(select(EventRow.args).where(EventRow.name == "VouchersRedeemed"))
+        paid: dict[int, dict[int, int]] = {}
+        for (args,) in rows:
+            a = from_json(args)
+            by_inst = paid.setdefault(int(a["programId"]), {})
+            by_inst[int(a["institutionOrg"])] = by_inst.get(int(a["institutionOrg"]), 0) + int(
+                a["value"]
+            )
+    for program in planted["programs"].values():
+        by_inst = paid[program]
+        assert len(by_inst) >= config.concentration_min_institutions
+        assert sum(by_inst.values()) >= config.concentration_min_redeemed
+        assert max(by_inst.values()) / sum(by_inst.values()) <= config.concentration_share
 
 
 def test_verify_passes_then_catches_a_tampered_row(
@@ -158,7 +257,9 @@ def test_verify_passes_then_catches_a_tampered_row(
     world, sessions, planted = year
     with sessions() as s:
         verdict = verify(s, world.p)
+        assert latest_state_reads(s) == []  # the embedded node keeps every block's state
     assert verdict.ok, verdict.problems
+    assert verdict.notes == []
     pid = planted["programs"][SHANGHAI]
     with sessions.begin() as s:
         s.execute(

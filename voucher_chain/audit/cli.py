@@ -135,8 +135,8 @@ def _verify(args: argparse.Namespace) -> int:
     _, sessions = open_database(args.db)
     with sessions() as s:
         verdict = verify(s, _protocol(args), data_dir=args.data_dir)
-    for problem in verdict.problems:
-        print(problem)
+    for line in (*verdict.notes, *verdict.problems):
+        print(line)
     print(verdict.line())
     return 0 if verdict.ok else 1
 

@@ -28,6 +28,7 @@ from hexbytes import HexBytes
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
+from web3.exceptions import Web3RPCError
 
 from voucher_chain.audit.decode import Decoded, LogDecoder, to_json
 from voucher_chain.audit.errors import ReorgDetected
@@ -35,7 +36,7 @@ from voucher_chain.audit.models import AccountRow, BlockRow, EventRow, FailedTxR
 from voucher_chain.audit.project import apply_event
 from voucher_chain.contracts import Protocol, protocol_error_decoder, revert_data_of
 
-__all__ = ["Indexer", "SyncResult"]
+__all__ = ["PRUNED_STATE_MESSAGES", "Indexer", "SyncResult", "latest_state_reads", "state_pruned"]
 
 
 def _hex(value: Any) -> str:
@@ -52,17 +53,43 @@ class SyncResult:
     failed_txs: int
 
 
+#: How nodes say they no longer hold a past block's state. Anvil ``--prune-history``: measured
+#: (tests/audit/test_indexer.py); geth and Besu: their documented messages, not run here.
+PRUNED_STATE_MESSAGES = (
+    "BlockOutOfRangeError",  # Anvil: "block height is 10 but requested was 1"
+    "missing trie node",  # geth (path scheme)
+    "historical state",  # geth: "historical state … is not available"
+    "world state unavailable",  # Besu
+)
+
+
+def state_pruned(exc: BaseException) -> bool:
+    """Whether ``exc`` is a node's answer that a past block's state is gone (and nothing else:
+    a revert, a timeout or a refused connection is not)."""
+    if not isinstance(exc, Web3RPCError):
+        return False
+    error = (exc.rpc_response or {}).get("error")
+    message = str(error.get("message", "")) if isinstance(error, Mapping) else str(exc)
+    return any(marker.lower() in message.lower() for marker in PRUNED_STATE_MESSAGES)
+
+
 class _Reader:
-    """Reads organisation profiles and program terms at a block (latest if history is gone)."""
+    """Reads organisation profiles and program terms at a block; if the node has pruned that
+    block's state, at the latest block instead, counted in :attr:`latest_reads` (the indexer
+    records the count on the block's row). Every other error propagates."""
 
     def __init__(self, protocol: Protocol) -> None:
         self._p = protocol
+        self.latest_reads = 0
 
     def _at(self, fn: Any, block: int) -> Any:
         try:
             return fn.call(block_identifier=block)
-        except Exception:
-            return fn.call()
+        except Web3RPCError as exc:
+            if not state_pruned(exc):
+                raise
+        self.latest_reads += 1
+        return fn.call()
 
     def organisation(self, org_id: int, block: int) -> Any:
         return self._at(self._p.registry.functions.organisation(org_id), block)
@@ -165,10 +192,12 @@ class Indexer:
                 timestamp=ts,
                 tx_count=len(block["transactions"]),
                 failed_tx_count=0,
+                latest_state_reads=0,
             )
             s.add(row)
             s.flush()
             events = raw = failed = 0
+            self._reader.latest_reads = 0
             logs = self._logs(number, block_hash)
             with_logs = {_hex(log["transactionHash"]) for log in logs}
             for tx in block["transactions"]:
@@ -212,6 +241,7 @@ class Indexer:
                     )
                     raw += 1
             row.failed_tx_count = failed
+            row.latest_state_reads = self._reader.latest_reads
             return events, raw, failed
 
     def _logs(self, number: int, block_hash: str) -> list[Any]:
@@ -259,6 +289,18 @@ class Indexer:
                 error_args=error_args,
             )
         )
+
+
+def latest_state_reads(s: Session) -> list[tuple[int, int]]:
+    """(block, reads) for each indexed block whose profiles or program terms were read at the
+    latest block because the node had pruned that block's state: those rows may show a later
+    profile (name, region, affiliation) or later terms than the block's own."""
+    rows = s.execute(
+        select(BlockRow.number, BlockRow.latest_state_reads)
+        .where(BlockRow.latest_state_reads > 0)
+        .order_by(BlockRow.number)
+    )
+    return [(int(n), int(r)) for n, r in rows]
 
 
 def wait_for(indexer: Indexer, block: int, timeout: float = 30.0) -> None:

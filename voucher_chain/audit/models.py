@@ -42,6 +42,8 @@ class BlockRow(Base):
     timestamp: Mapped[int]
     tx_count: Mapped[int]
     failed_tx_count: Mapped[int]
+    #: Profile/terms reads for this block's events made at the latest block (state pruned).
+    latest_state_reads: Mapped[int] = mapped_column(default=0)
 
 
 class EventRow(Base):

@@ -43,6 +43,8 @@ class Verdict:
     programs: int = 0
     blocks: int = 0
     problems: list[str] = field(default_factory=list)
+    #: What a reader should know but is not a mismatch (reads at the latest block).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -127,6 +129,12 @@ def verify(s: Session, protocol: Protocol, *, data_dir: Path | None = None) -> V
             if row.parent_hash != previous.hash:
                 verdict.problems.append(f"block {row.number}: parent hash does not link")
         previous = row
+        if row.latest_state_reads:
+            verdict.notes.append(
+                f"block {row.number}: {row.latest_state_reads} organisation profile/program "
+                "terms read(s) at the latest block (the node had pruned this block's state): "
+                "those rows may hold later values than the block's"
+            )
     if data_dir is not None:
         from voucher_chain.node.verify import verify_chain
 
