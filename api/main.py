@@ -4,11 +4,14 @@ those from the settings alone (``voucher-chain serve --rpc URL``)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from eth_utils.address import to_checksum_address
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from web3 import HTTPProvider, Web3
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
@@ -18,6 +21,7 @@ from api.db import Database
 from api.errors import NotCustodial, install_error_handlers
 from api.metrics import Metrics, install_metrics
 from api.routers import (
+    accreditations,
     applications,
     auth,
     categories,
@@ -38,7 +42,17 @@ from voucher_chain.contracts import Protocol
 from voucher_chain.services import Transact, VoucherClient
 from voucher_chain.signer import Keystore, LocalSigner, Relayer, Submitter
 
-__all__ = ["connect", "create_app", "serve"]
+__all__ = ["WEB_APPS", "WEB_DIR", "connect", "create_app", "serve"]
+
+#: The web apps' static files (plain ES modules and vendored packages: no build at run time).
+WEB_DIR = Path(__file__).parent / "web"
+#: The web apps by path under ``/app/``.
+WEB_APPS = {
+    "wallet": "enterprise wallet",
+    "institution": "institution console",
+    "issuer": "issuer console",
+    "regulator": "regulator dashboard",
+}
 
 #: Every error the API answers has the one body shape; the document says so for each status.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -63,6 +77,7 @@ ROUTERS = (
     applications,
     vouchers,
     categories,
+    accreditations,
     services,
     orders,
     disputes,
@@ -128,7 +143,17 @@ def create_app(
     install_error_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)
+    mount_web_apps(app)
     return app
+
+
+def mount_web_apps(app: FastAPI) -> None:
+    """The web apps at ``/app/<name>/`` (``/`` leads there); outside the OpenAPI document."""
+    app.mount("/app", StaticFiles(directory=WEB_DIR, html=True), name="web")
+
+    @app.get("/", include_in_schema=False)
+    def _home() -> RedirectResponse:
+        return RedirectResponse("/app/")
 
 
 def connect(settings: Settings) -> tuple[Protocol, Keystore | None]:

@@ -125,6 +125,12 @@ ENDPOINTS: list[tuple[str, str, Any, tuple[str, ...]]] = [
     ("POST", "/categories", {"name": "x"}, GOVERNOR_ONLY),
     ("GET", "/disputes", None, ALL),
     ("GET", "/vouchers/history?org_id={ent}", None, (ENT, REG)),
+    ("GET", "/applications?status=pending", None, ALL),
+    ("POST", "/programs/999/close", None, (ISSUER, FIN)),
+    ("GET", "/orders/999/steps", None, ALL),
+    ("GET", "/relay/template", None, ALL),
+    ("GET", "/accreditations/{inst}", None, ALL),
+    ("PUT", "/accreditations/{inst}", {"categories": 1}, (ISSUER,) + GOVERNOR_ONLY),
     ("POST", "/supervision/pause", None, GOVERNOR_ONLY),
     ("POST", "/supervision/unpause", None, GOVERNOR_ONLY),
 ]
