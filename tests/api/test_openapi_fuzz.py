@@ -265,6 +265,14 @@ def _tour(f: Fuzz) -> None:
         f.ok(role, "GET", "/programs/{program_id}/status", f"{p}/status")
     for oid in orders:
         f.ok("enterprise", "GET", o, f"/orders/{oid}")
+        f.ok("enterprise", "GET", o + "/steps", f"/orders/{oid}/steps")
+    for role in ("enterprise", "issuer", "regulator"):
+        f.ok(role, "GET", "/applications", params={"status": "approved"})
+    f.ok("enterprise", "GET", "/relay/template")
+    accreditation = "/accreditations/{org_id}"
+    f.ok("institution", "GET", accreditation, f"/accreditations/{inst.id}")
+    mask = {"categories": Category.mask()}
+    f.ok("issuer", "PUT", accreditation, f"/accreditations/{inst.id}", json=mask)
     for state in ("settled", "rejected", "cancelled", "disputed", "placed"):
         f.ok("regulator", "GET", "/orders", params={"state": state})
     f.ok(None, "GET", "/health")
@@ -409,9 +417,10 @@ def test_the_validators_are_not_vacuous(fuzz: Fuzz) -> None:
     assert not page.is_valid({"data": [], "count": -1})
 
 
-#: Successes the tour does not reach: past deadlines (claim, expire), a signed forward request
-#: (relay), the governor's operations (the scene logs in no governor).
+#: Successes the tour does not reach: past deadlines (close, claim, expire), a signed forward
+#: request (relay), the governor's operations (the scene logs in no governor).
 _UNREACHED = {
+    "POST /programs/{program_id}/close",
     "POST /orders/{order_id}/claim",
     "POST /orders/{order_id}/expire",
     "POST /relay",

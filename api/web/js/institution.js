@@ -7,10 +7,10 @@ import { t } from "./i18n.js";
 import { start } from "./login.js";
 import { act, catName, downloadCsv, h, parseYuan, sha256Hex, shell, table, tx, when, yuan } from "./ui.js";
 
-function servicesTab(s) {
+function servicesTab(s, kept = null) {
   return async (main) => {
     const [categories, services, accreditation] = await Promise.all([getCategories(), all(`/services?institution_org=${s.org_id}&include_inactive=true`), api.get(`/accreditations/${s.org_id}`)]);
-    const msg = h("div", { class: "msg" });
+    const msg = kept || h("div", { class: "msg" });
     const allowed = categories.filter((c) => (BigInt(accreditation.categories) >> BigInt(c.id)) & 1n);
     const category = h("select", { id: "service-category" }, allowed.map((c) => h("option", { value: c.id }, catName(c))));
     const name = h("input", { id: "service-name", required: true, maxlength: 200 });
@@ -23,7 +23,7 @@ function servicesTab(s) {
           const fen = parseYuan(price.value);
           if (fen === null || fen === 0n) throw new Error(t("service.badPrice"));
           const out = await api.post("/services", { category: Number(category.value), price: Number(fen), name: name.value });
-          await servicesTab(s)(main);
+          await servicesTab(s, msg)(main);
           return out;
         }, (out) => t("service.listed", { id: out.id }));
       },

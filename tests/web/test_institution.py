@@ -1,0 +1,30 @@
+"""The institution console: its accredited categories and services, listing a new one."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.web.conftest import System, flash_text, login_api_key, shot
+
+PLATFORM = "Wenling pump & motor innovation platform"
+
+
+def test_a_service_is_listed_at_a_price_in_yuan(page: Page, system: System) -> None:
+    login_api_key(page, "institution", system.login(PLATFORM).api_key)
+    expect(page.locator("#accredited")).to_contain_text("Novelty search")
+    page.select_option("#service-category", "0")
+    page.fill("#service-name", "Motor failure analysis")
+    page.fill("#service-price", "12,000.50")
+    page.click("#service-form button[type=submit]")
+    flash_text(page)
+    row = page.locator("tr", has_text="Motor failure analysis")
+    expect(row).to_contain_text("¥12,000.50")
+    shot(page, "institution-services")
+    with system.http(PLATFORM) as http:
+        org = system.login(PLATFORM).org_id
+        listed = http.get(f"/services?institution_org={org}").json()["data"]
+    assert any(s["name"] == "Motor failure analysis" and s["price"] == 1_200_050 for s in listed)
+    page.fill("#service-price", "twelve")
+    page.fill("#service-name", "Bad price")
+    page.click("#service-form button[type=submit]")
+    assert "price in yuan" in flash_text(page, "error")
