@@ -23,6 +23,7 @@ from api.metrics import Metrics, install_metrics
 from api.routers import (
     accreditations,
     applications,
+    audit,
     auth,
     categories,
     disputes,
@@ -84,6 +85,7 @@ ROUTERS = (
     settlements,
     supervision,
     relay,
+    audit,
 )
 
 

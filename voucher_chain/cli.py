@@ -84,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from voucher_chain.node.cli import add_node_parser
 
     add_node_parser(commands)
+    from voucher_chain.audit.cli import add_audit_parser
+
+    add_audit_parser(commands)
     serve = commands.add_parser(
         "serve",
         help="run the HTTP API against any JSON-RPC node where the protocol is deployed",
@@ -118,6 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from voucher_chain.node.cli import run
 
         return run(args)
+    if args.command == "audit":
+        from voucher_chain.audit.cli import run as run_audit
+
+        return run_audit(args)
     if args.command == "serve":
         return _serve(args)
     if args.command == "demo":

@@ -133,6 +133,19 @@ ENDPOINTS: list[tuple[str, str, Any, tuple[str, ...]]] = [
     ("PUT", "/accreditations/{inst}", {"categories": 1}, (ISSUER,) + GOVERNOR_ONLY),
     ("POST", "/supervision/pause", None, GOVERNOR_ONLY),
     ("POST", "/supervision/unpause", None, GOVERNOR_ONLY),
+    # the audit (regulators only; docs/audit.md)
+    *(
+        ("GET", f"/audit/reports/{name}?format=json", None, (REG,))
+        for name in ("summary", "categories", "institutions", "enterprises", "flows")
+    ),
+    ("GET", "/audit/reports/latency", None, (REG,)),
+    ("GET", "/audit/reports/monthly?format=csv", None, (REG,)),
+    ("GET", "/audit/anomalies", None, (REG,)),
+    ("GET", "/audit/status", None, (REG,)),
+    ("GET", "/audit/blocks", None, (REG,)),
+    ("GET", "/audit/blocks/1", None, (REG,)),
+    ("GET", "/audit/transactions/" + HASH, None, (REG,)),
+    ("POST", "/audit/exports", {}, (REG,)),
 ]
 
 #: Reachable without credentials, by design: the health probe, the login handshake, the schema.
