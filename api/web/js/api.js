@@ -25,7 +25,7 @@ export const session = {
   },
 };
 
-async function request(method, path, body, { idempotent = false, auth = true } = {}) {
+async function request(method, path, body, { idempotent = false, auth = true, text = false } = {}) {
   const headers = { Accept: "application/json" };
   const s = session.get();
   if (auth && s) headers.Authorization = `Bearer ${s.secret}`;
@@ -36,15 +36,15 @@ async function request(method, path, body, { idempotent = false, auth = true } =
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const text = await response.text();
+  const raw = await response.text();
   let data = null;
   try {
-    data = text ? JSON.parse(text) : null;
+    data = raw ? JSON.parse(raw) : null;
   } catch {
-    data = { message: text };
+    data = { message: raw };
   }
   if (!response.ok) throw new ApiError(response.status, data || {});
-  return data;
+  return text ? raw : data;
 }
 
 export const api = {
@@ -54,6 +54,8 @@ export const api = {
   // value-moving steps need an Idempotency-Key: one fresh key per click
   send: (path, body = {}) => request("POST", path, body, { idempotent: true }),
   public: (method, path, body) => request(method, path, body, { auth: false }),
+  // a report as text (?format=csv)
+  text: (path) => request("GET", path, undefined, { text: true }),
 };
 
 // Every page of a list endpoint

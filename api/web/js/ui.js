@@ -125,8 +125,11 @@ export function table(columns, rows, { empty = "table.empty", rowAttrs = () => (
 
 export function downloadCsv(filename, header, rows) {
   const quote = (v) => `"${String(v).replace(/"/g, '""')}"`;
-  const text = [header, ...rows].map((r) => r.map(quote).join(",")).join("\r\n");
-  const link = h("a", { href: URL.createObjectURL(new Blob([text], { type: "text/csv" })), download: filename });
+  download(filename, [header, ...rows].map((r) => r.map(quote).join(",")).join("\r\n"), "text/csv");
+}
+
+export function download(filename, text, type) {
+  const link = h("a", { href: URL.createObjectURL(new Blob([text], { type })), download: filename });
   document.body.append(link);
   link.click();
   link.remove();

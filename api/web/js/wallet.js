@@ -76,13 +76,13 @@ function orderForm(s, service, balances, categories, msg) {
     current = split(price, program.terms, balance.units, units.value === "" ? null : units.value);
     const warnings = [...current.problems];
     if (!((BigInt(program.terms.categories) >> BigInt(service.category)) & 1n)) warnings.push("split.category");
-    summary.replaceChildren(
+    summary.replaceChildren(...[
       h("dt", {}, t("field.price")), h("dd", { "data-field": "price" }, yuan(current.price)),
       h("dt", {}, t("split.cap"), ` (${program.terms.share_bps / 100}%)`), h("dd", { "data-field": "cap" }, yuan(current.cap)),
       h("dt", {}, t("split.vouchers")), h("dd", { "data-field": "vouchers" }, `${current.units} × ${yuan(program.terms.face_value)} = ${yuan(current.voucherValue)}`),
       h("dt", {}, t("split.own")), h("dd", { "data-field": "own" }, yuan(current.ownFunds)),
       warnings.length ? h("dd", { class: "warn" }, warnings.map((w) => t(w)).join(" ")) : null,
-    );
+    ].filter(Boolean));
   }
   programSelect.addEventListener("change", () => recompute(true));
   quantity.addEventListener("input", () => recompute(true));
