@@ -10,8 +10,11 @@
 #   make slither         static analysis of the contracts (fails on medium/high findings)
 #   make pytest          tests; extra arguments: make pytest PYTEST_ARGS='-k foo -x'
 #   make pytest-node     the contract tests again, against the embedded node over HTTP
-#   make test            venv, contracts-deps, ethers-deps, lint, types, slither, pytest,
-#                        pytest-node (in order, fail fast)
+#   make chromium        Debian's chromium (and a CJK font) for the browser tests, when missing
+#   make pytest-web      the web apps' browser tests alone (tests/web, headless Chromium)
+#   make web-vendor      npm ci in web/ and copy ethers/Chart.js into api/web/vendor (commit it)
+#   make test            venv, contracts-deps, ethers-deps, chromium, lint, types, slither, pytest
+#                        (tests/web included), pytest-node (in order, fail fast)
 #   make run             voucher-chain up: the embedded dev node (var/node) and the API
 #   make clean           remove venvs, node_modules and caches (keeps contracts/build and var/)
 
@@ -41,7 +44,8 @@ PACKAGE_INITS := $(wildcard voucher_chain/__init__.py api/__init__.py)
 MYPY_DIRS := voucher_chain api tests scripts
 MYPY_TARGETS = $(foreach d,$(MYPY_DIRS),$(if $(shell find $(d) -name '*.py' -print -quit 2>/dev/null),$(d)))
 
-.PHONY: venv contracts-deps ethers-deps contracts lint fmt types slither pytest pytest-node test run clean
+.PHONY: venv contracts-deps ethers-deps chromium contracts lint fmt types slither pytest pytest-node \
+	pytest-web web-vendor test run clean
 
 venv: $(VENV_STAMP)
 	@:
@@ -71,6 +75,27 @@ $(NODE_MODULES_STAMP): contracts/package-lock.json contracts/package.json
 	@cd contracts && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The browser of the web apps' tests: Debian's chromium, driven by Playwright through its
+# executable path (no `playwright install`, which downloads). The CJK font draws the Chinese UI.
+CHROMIUM := /usr/lib/chromium/chromium
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+
+chromium:
+	@if [[ -x $(CHROMIUM) && -f $(CJK_FONT) ]]; then exit 0; fi; \
+	if [[ $$(id -u) -ne 0 ]]; then \
+		echo "The browser tests need Debian's chromium and fonts-wqy-microhei; installing them" \
+		     "needs root: sudo apt-get install -y chromium fonts-wqy-microhei" >&2; exit 1; fi; \
+	echo "apt-get install chromium fonts-wqy-microhei"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		chromium fonts-wqy-microhei >/dev/null
+
+pytest-web: venv chromium
+	@$(BIN)/pytest tests/web $(PYTEST_ARGS)
+
+# Front-end packages: web/package.json + lock → api/web/vendor (committed; `make run` needs no npm)
+web-vendor:
+	@cd web && npm ci --no-audit --no-fund --loglevel=error && node vendor.mjs
+
 contracts: contracts-deps
 	@node contracts/build.js
 
@@ -98,12 +123,13 @@ pytest: venv
 pytest-node: venv
 	@VOUCHER_CHAIN_TEST_BACKEND=node $(BIN)/pytest tests/contracts $(PYTEST_ARGS)
 
-test: venv contracts-deps ethers-deps lint types slither pytest pytest-node
+test: venv contracts-deps ethers-deps chromium lint types slither pytest pytest-node
 
 run: venv
 	@$(BIN)/voucher-chain up --data-dir var
 
 clean:
-	rm -rf $(VENV) .venv-slither contracts/node_modules .slither crytic-export \
+	rm -rf $(VENV) .venv-slither contracts/node_modules web/node_modules test-results .slither \
+		crytic-export \
 		.mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
 	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +

@@ -190,7 +190,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Debian's chromium, not a browser downloaded by `playwright install`."""
     if not CHROMIUM.exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium package")
+        pytest.fail(f"no Chromium at {CHROMIUM}: `make chromium` installs Debian's package")
     return {**browser_type_launch_args, "executable_path": str(CHROMIUM)}
 
 

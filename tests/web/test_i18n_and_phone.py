@@ -6,12 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from tests.web.conftest import System, login_api_key, open_order_form, shot, tab
 
 WEB = Path(__file__).resolve().parents[2] / "api" / "web" / "js"
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def _keys(language: str) -> set[str]:
