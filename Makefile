@@ -129,7 +129,7 @@ run: venv
 	@$(BIN)/voucher-chain up --data-dir var
 
 clean:
-	rm -rf $(VENV) .venv-slither contracts/node_modules web/node_modules test-results .slither \
-		crytic-export \
+	rm -rf $(VENV) .venv-slither contracts/node_modules web/node_modules test-results \
+		test-screenshots .slither crytic-export \
 		.mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
 	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +

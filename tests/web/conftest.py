@@ -36,8 +36,9 @@ from voucher_chain.services import OrganisationCreate, ProgramCreate, VoucherCli
 from voucher_chain.signer import Keystore, LocalSigner, Submitter
 
 CHROMIUM = Path(os.environ.get("VOUCHER_CHAIN_CHROMIUM", "/usr/lib/chromium/chromium"))
-#: Screenshots of every screen the tests visit (gitignored; a few are copied to docs/screenshots)
-SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "web"
+#: Screenshots of every screen the tests visit (gitignored; a few are copied to docs/screenshots).
+#: Not test-results/: pytest-playwright empties that folder at the start of every run.
+SHOTS = Path(__file__).resolve().parents[2] / "test-screenshots"
 YUAN = 100
 SHANGHAI, SHANGHAI_PUDONG = 310000, 310115
 #: The deadline of the program the issuer closes: this many seconds after the scene is built
@@ -206,7 +207,7 @@ def page(page: Page) -> Page:
 
 
 def shot(page: Page, name: str) -> None:
-    """A full-page screenshot of the current screen, into test-results/web/."""
+    """A full-page screenshot of the current screen, into test-screenshots/."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
