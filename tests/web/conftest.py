@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from eth_account import Account
-from playwright.sync_api import Page
+from playwright.sync_api import ConsoleMessage, Page, Route
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
@@ -201,9 +201,31 @@ def base_url(system: System) -> str:
 
 
 @pytest.fixture
-def page(page: Page) -> Page:
+def page(page: Page, system: System) -> Iterator[Page]:
+    """The test's page, offline but for the system's origin; fails the test on any script
+    error or Content-Security-Policy violation in the browser."""
     page.set_default_timeout(30_000)
-    return page
+    outside: list[str] = []
+    errors: list[str] = []
+
+    def only_the_system(route: Route) -> None:
+        if route.request.url.startswith(system.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    def console(message: ConsoleMessage) -> None:
+        # a refused API call is logged as a failed load: the apps show those themselves
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            errors.append(message.text)
+
+    page.route("**/*", only_the_system)
+    page.on("console", console)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    assert outside == [], f"requests outside the system (the apps must work offline): {outside}"
+    assert errors == [], f"errors in the browser: {errors}"
 
 
 def shot(page: Page, name: str) -> None:

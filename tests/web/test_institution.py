@@ -28,3 +28,36 @@ def test_a_service_is_listed_at_a_price_in_yuan(page: Page, system: System) -> N
     page.fill("#service-name", "Bad price")
     page.click("#service-form button[type=submit]")
     assert "price in yuan" in flash_text(page, "error")
+
+
+def test_an_incoming_order_is_rejected_and_refunded(page: Page, system: System) -> None:
+    firm = "Hangzhou smart-devices"
+    with system.http(firm) as http:
+        consulting = next(
+            s
+            for s in http.get("/services?region=331081").json()["data"]
+            if s["name"] == "Energy-efficiency consulting"
+        )
+        before = http.get("/vouchers").json()["data"]
+        placed = http.post(
+            "/orders",
+            json={
+                "service_id": consulting["id"],
+                "program_id": system.demo.programs["national"],
+                "units": consulting["price"] // 2,
+                "own_funds": consulting["price"] // 2,
+            },
+            headers={"Idempotency-Key": "web-reject"},
+        )
+        assert placed.status_code == 201, placed.text
+    order_id = placed.json()["id"]
+    login_api_key(page, "institution", system.login(PLATFORM).api_key)
+    page.click("nav.tabs button[data-tab=incoming]")
+    row = page.locator(f"tr[data-order='{order_id}']")
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "placed")
+    shot(page, "institution-incoming")
+    row.locator("button[data-action=reject]").click()
+    assert str(order_id) in flash_text(page)
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "rejected")
+    with system.http(firm) as http:
+        assert http.get("/vouchers").json()["data"] == before  # the vouchers came back

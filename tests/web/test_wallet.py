@@ -179,6 +179,7 @@ def test_the_refusal_is_translated(page: Page, system: System) -> None:
     open_order_form(page, "Certification consulting", system.programs["testing_only"])
     expect(page.locator("#order-split .warn")).to_contain_text("该项目不支持此服务类别")
     page.click("#order-submit")
-    assert "不支持类别 5 的服务" in flash_text(page, "error")
+    program = system.programs["testing_only"]
+    assert f"项目 {program} 不支持“技术咨询”类服务" in flash_text(page, "error")
     shot(page, "wallet-refused-zh")
     page.click("button[data-action=lang]")

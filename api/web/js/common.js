@@ -1,7 +1,7 @@
 // Data every app reads: categories, programs (cached for the page), order states.
 import { all, api } from "./api.js";
 import { t } from "./i18n.js";
-import { h, tx, when } from "./ui.js";
+import { h, table, tx, when, yuan } from "./ui.js";
 
 export const STATES = ["none", "placed", "accepted", "delivered", "settled", "cancelled", "rejected", "disputed", "resolved", "expired"];
 
@@ -36,4 +36,24 @@ export async function stepsList(orderId) {
 
 export function programLabel(p) {
   return t("program.label", { id: p.id, year: p.terms.fiscal_year });
+}
+
+// An organisation's orders as a table: the counterparty ("enterprise" or "institution") and
+// the row's action buttons
+export function ordersTable(orders, counterparty, actions) {
+  return table([
+    ["field.id", (o) => o.id],
+    ["field.service", (o) => `#${o.service_id}`],
+    [`field.${counterparty}`, (o) => `#${o[`${counterparty}_org`]}`],
+    ["field.state", (o) => stateBadge(o.state)],
+    ["field.price", (o) => yuan(o.price)],
+    ["split.vouchers", (o) => yuan(o.voucher_value)],
+    ["split.own", (o) => yuan(o.own_funds)],
+    ["field.placed", (o) => when(o.placed_at)],
+    ["", actions],
+  ], orders, { rowAttrs: (o) => ({ "data-order": o.id }) });
+}
+
+export function stepsButton(orderId) {
+  return h("button", { type: "button", class: "secondary", "data-action": "steps", onclick: async (e) => e.target.replaceWith(await stepsList(orderId)) }, t("order.steps"));
 }

@@ -2,7 +2,7 @@
 // the deliverable's SHA-256 computed here), payments with the time from delivery to payment,
 // statements as CSV.
 import { all, api } from "./api.js";
-import { getCategories, stateBadge, stepsList } from "./common.js";
+import { getCategories, ordersTable, stepsButton } from "./common.js";
 import { t } from "./i18n.js";
 import { start } from "./login.js";
 import { act, catName, downloadCsv, h, parseYuan, sha256Hex, shell, table, tx, when, yuan } from "./ui.js";
@@ -66,20 +66,10 @@ function ordersTab(s, kept = null) {
           }, (r) => t("inst.delivered", { id: o.id, hash: r.deliverable_hash })).then(rerun);
         } }, file, digest, h("button", { type: "submit", "data-action": "deliver" }, t("inst.deliver"))));
       }
-      out.push(h("button", { type: "button", class: "secondary", "data-action": "steps", onclick: async (e) => e.target.replaceWith(await stepsList(o.id)) }, t("order.steps")));
+      out.push(stepsButton(o.id));
       return h("div", { class: "actions" }, out);
     };
-    main.replaceChildren(h("h2", {}, t("tab.incoming")), msg, table([
-      ["field.id", (o) => o.id],
-      ["field.service", (o) => `#${o.service_id}`],
-      ["field.enterprise", (o) => `#${o.enterprise_org}`],
-      ["field.state", (o) => stateBadge(o.state)],
-      ["field.price", (o) => yuan(o.price)],
-      ["split.vouchers", (o) => yuan(o.voucher_value)],
-      ["split.own", (o) => yuan(o.own_funds)],
-      ["field.placed", (o) => when(o.placed_at)],
-      ["", actions],
-    ], orders, { rowAttrs: (o) => ({ "data-order": o.id }) }));
+    main.replaceChildren(h("h2", {}, t("tab.incoming")), msg, ordersTable(orders, "enterprise", actions));
   };
 }
 

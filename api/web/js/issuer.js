@@ -1,10 +1,10 @@
 // The issuer console: programs with budget, escrow and usage (and closing one), applications to
 // approve, accreditation of institutions, disputes to resolve.
 import { all, api } from "./api.js";
-import { getCategories, getPrograms, stepsList } from "./common.js";
+import { getCategories, getPrograms, stepsButton } from "./common.js";
 import { t } from "./i18n.js";
 import { start } from "./login.js";
-import { act, catName, h, parseYuan, region, shell, table, tx, when, yuan } from "./ui.js";
+import { act, catName, h, parseYuan, region, shell, table, when, yuan } from "./ui.js";
 
 const pct = (part, whole) => (BigInt(whole) === 0n ? "—" : `${(Number((BigInt(part) * 10000n) / BigInt(whole)) / 100).toFixed(2)}%`);
 
@@ -85,7 +85,7 @@ function disputesTab(s, kept = null) {
       ["field.institution", (o) => `#${o.institution_org}`],
       ["split.vouchers", (o) => `${o.units} · ${yuan(o.voucher_value)}`],
       ["split.own", (o) => yuan(o.own_funds)],
-      ["", (o) => h("div", { class: "actions" }, resolveForm(o), h("button", { type: "button", class: "secondary", "data-action": "steps", onclick: async (e) => e.target.replaceWith(await stepsList(o.id)) }, t("order.steps")))],
+      ["", (o) => h("div", { class: "actions" }, resolveForm(o), stepsButton(o.id))],
     ], disputes, { empty: "iss.noDisputes", rowAttrs: (o) => ({ "data-order": o.id }) }));
   };
 }

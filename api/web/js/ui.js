@@ -82,6 +82,8 @@ export function errorText(err) {
     if (lang !== "en" && has(key)) {
       const vars = {};
       for (const [k, v] of Object.entries(err.details)) vars[k] = typeof v === "number" || /^\d+$/.test(String(v)) ? String(v) : v;
+      if ("category" in err.details && has(`cat.${err.details.category}`)) vars.category = t(`cat.${err.details.category}`);
+      for (const k of ["institutionRegion", "region", "issuerRegion"]) if (k in err.details) vars[k] = region(err.details[k]);
       for (const k of ["maxVoucherValue", "voucherValue", "ownFunds", "price", "balance", "needed", "requested", "remaining"]) {
         if (k in err.details && err.code !== "ERC1155InsufficientBalance") vars[k] = yuan(err.details[k]);
       }

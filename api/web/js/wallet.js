@@ -1,7 +1,7 @@
 // The enterprise wallet: vouchers, applications, the catalogue, orders with the voucher /
 // own-fund split computed live from the program's terms, confirmation or dispute, history.
 import { all, api } from "./api.js";
-import { getCategories, getProgram, getPrograms, programLabel, stateBadge, stepsList } from "./common.js";
+import { getCategories, getProgram, getPrograms, ordersTable, programLabel, stepsButton } from "./common.js";
 import { t } from "./i18n.js";
 import { start } from "./login.js";
 import { split } from "./split.js";
@@ -127,7 +127,7 @@ function catalogueTab(s) {
     }
     const filters = h("form", { class: "filters", onsubmit: (e) => { e.preventDefault(); search(); } },
       h("label", {}, t("field.category"), category), h("label", {}, t("field.region"), regionSelect), h("label", {}, t("filter.maxPrice"), maxPrice), h("button", { type: "submit", id: "filter-apply" }, t("filter.apply")));
-    main.replaceChildren(h("h2", {}, t("tab.catalogue")), filters, results, msg, form);
+    main.replaceChildren(h("h2", {}, t("tab.catalogue")), filters, results, form, msg);
     await search();
   };
 }
@@ -139,27 +139,16 @@ function ordersTab(s, kept = null) {
     const rerun = () => ordersTab(s, msg)(main);
     const actions = (o) => {
       const out = [];
-      const hist = h("button", { type: "button", "data-action": "steps", onclick: async (e) => e.target.replaceWith(await stepsList(o.id)) }, t("order.steps"));
       if (o.state === 3) {
         out.push(h("button", { type: "button", "data-action": "confirm", onclick: () => act(msg, () => step(s, () => api.send(`/orders/${o.id}/confirm`), (k) => k.relay("orders", "confirm", [o.id])), (r) => t("order.confirmed", { id: o.id, tx: r.tx?.tx_hash ?? r.tx_hash })).then(rerun) }, t("order.confirm")));
         const reason = h("input", { "data-field": "reason", placeholder: t("order.reason") });
         out.push(h("form", { class: "inline", onsubmit: (e) => { e.preventDefault(); act(msg, async () => { const digest = await sha256Hex(new TextEncoder().encode(reason.value)); return step(s, () => api.post(`/orders/${o.id}/dispute`, { reason_hash: digest }), (k) => k.relay("orders", "dispute", [o.id, digest])); }, t("order.disputed", { id: o.id })).then(rerun); } }, reason, h("button", { type: "submit", "data-action": "dispute" }, t("order.dispute"))));
       }
       if (o.state === 1) out.push(h("button", { type: "button", "data-action": "cancel", onclick: () => act(msg, () => step(s, () => api.send(`/orders/${o.id}/cancel`), (k) => k.relay("orders", "cancel", [o.id])), t("order.cancelled", { id: o.id })).then(rerun) }, t("order.cancel")));
-      out.push(hist);
+      out.push(stepsButton(o.id));
       return h("div", { class: "actions" }, out);
     };
-    main.replaceChildren(h("h2", {}, t("tab.orders")), msg, table([
-      ["field.id", (o) => o.id],
-      ["field.service", (o) => `#${o.service_id}`],
-      ["field.institution", (o) => `#${o.institution_org}`],
-      ["field.state", (o) => stateBadge(o.state)],
-      ["field.price", (o) => yuan(o.price)],
-      ["split.vouchers", (o) => yuan(o.voucher_value)],
-      ["split.own", (o) => yuan(o.own_funds)],
-      ["field.placed", (o) => when(o.placed_at)],
-      ["", actions],
-    ], orders, { rowAttrs: (o) => ({ "data-order": o.id }) }));
+    main.replaceChildren(h("h2", {}, t("tab.orders")), msg, ordersTable(orders, "institution", actions));
   };
 }
 
