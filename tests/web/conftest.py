@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from eth_account import Account
-from playwright.sync_api import ConsoleMessage, Page, Route
+from playwright.sync_api import ConsoleMessage, Page, Route, expect
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
@@ -41,6 +41,10 @@ CHROMIUM = Path(os.environ.get("VOUCHER_CHAIN_CHROMIUM", "/usr/lib/chromium/chro
 SHOTS = Path(__file__).resolve().parents[2] / "test-screenshots"
 YUAN = 100
 SHANGHAI, SHANGHAI_PUDONG = 310000, 310115
+# Under load (two cores shared), the first /audit call indexes the whole chain: wait for longer
+# than Playwright's 5 s default before an expectation fails.
+expect.set_options(timeout=30_000)
+
 #: The deadline of the program the issuer closes: this many seconds after the scene is built
 CLOSABLE_AFTER = 8
 
