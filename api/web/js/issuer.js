@@ -25,6 +25,8 @@ function programsTab(s, kept = null) {
       ["prog.usage", (p) => pct(p.budget.redeemed_units, p.budget.issued_units)],
       ["prog.deadline", (p) => when(p.terms.settlement_deadline)],
       ["field.status", (p) => (p.budget.closed ? h("span", { class: "badge", "data-field": "closed" }, t("prog.closed")) :
+        // closing is possible after the settlement deadline (the contract is the judge)
+        Date.now() / 1000 <= p.terms.settlement_deadline ? h("span", { class: "badge" }, t("prog.open")) :
         h("button", { type: "button", "data-action": "close", onclick: () => act(msg, () => api.send(`/programs/${p.id}/close`), (r) => t("prog.closedNow", { id: p.id, tx: r.tx_hash })).then(rerun) }, t("prog.close")))],
     ], programs, { rowAttrs: (p) => ({ "data-program": p.id }) }));
   };

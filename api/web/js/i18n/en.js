@@ -74,7 +74,7 @@ export default {
   "pay.explain": "Each payment is made in the enterprise's confirming transaction; the latency is from delivery to payment.",
   "pay.total": "Received {total} in {n} payments.", "pay.export": "Export statement (CSV)", "pay.rewards": "Rewards", "pay.latency": "Delivered → paid",
   "prog.budget": "Budget", "prog.escrowed": "In escrow", "prog.paid": "Paid out", "prog.returned": "Returned", "prog.issued": "Issued",
-  "prog.usage": "Used", "prog.deadline": "Settlement deadline", "prog.closed": "closed", "prog.close": "Close",
+  "prog.usage": "Used", "prog.deadline": "Settlement deadline", "prog.closed": "closed", "prog.open": "open", "prog.close": "Close",
   "prog.closedNow": "Program {id} closed; the remaining escrow went back (transaction {tx}).",
   "iss.approve": "Approve and issue", "iss.approved": "Application {id} approved: {value} issued (transaction {tx}).",
   "iss.reject": "Reject", "iss.rejected": "Application {id} rejected.", "iss.noApplications": "No pending applications.",

@@ -73,7 +73,7 @@ export default {
   "pay.explain": "每笔款项都在企业确认验收的同一笔交易中支付；时延从交付算起至付款。",
   "pay.total": "共收款 {total}，{n} 笔。", "pay.export": "导出对账单（CSV）", "pay.rewards": "奖励", "pay.latency": "交付 → 付款",
   "prog.budget": "预算", "prog.escrowed": "托管中", "prog.paid": "已兑付", "prog.returned": "已退回", "prog.issued": "已发放",
-  "prog.usage": "使用率", "prog.deadline": "结算截止", "prog.closed": "已结项", "prog.close": "结项",
+  "prog.usage": "使用率", "prog.deadline": "结算截止", "prog.closed": "已结项", "prog.open": "进行中", "prog.close": "结项",
   "prog.closedNow": "项目 {id} 已结项，剩余托管资金已退回（交易 {tx}）。",
   "iss.approve": "批准并发放", "iss.approved": "申请 {id} 已批准：发放 {value}（交易 {tx}）。",
   "iss.reject": "驳回", "iss.rejected": "申请 {id} 已驳回。", "iss.noApplications": "没有待审批的申请。",
