@@ -76,7 +76,9 @@ class OrderReject(_Body):
 
 
 class OrderDeliver(_Body):
-    deliverable_hash: Bytes32 = Field(description="keccak256 of the deliverable.")
+    deliverable_hash: Bytes32 = Field(
+        description="A 32-byte hash of the deliverable (the institution console sends its SHA-256)."
+    )
 
 
 class OrderDispute(_Body):
