@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
 from tests.web.conftest import System, login_api_key, open_order_form, shot, tab
+from voucher_chain.audit import anomalies
+from voucher_chain.contracts import Category, OrderState, OrgKind, load_artifact
 
 WEB = Path(__file__).resolve().parents[2] / "api" / "web" / "js"
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -27,6 +30,26 @@ def test_both_dictionaries_hold_every_string_the_apps_use() -> None:
     for source in WEB.glob("*.js"):
         used |= set(re.findall(r'\bt\("([A-Za-z0-9_.]+)"', source.read_text()))
     assert used and used <= en, f"strings without an English text: {sorted(used - en)}"
+
+
+def test_names_built_at_run_time_have_texts_too() -> None:
+    """Keys the apps compose (``state.${name}``, ``step.${event}``, ...) for every value the
+    API or the contracts can send."""
+    en = _keys("en")
+    events = [e["name"] for e in load_artifact("OrderBook").abi if e["type"] == "event"]
+    steps = {e.removeprefix("Order") for e in events if e.startswith("Order") or "Dispute" in e}
+    families = {
+        "state": [s.name.lower() for s in OrderState],
+        "step": sorted(steps),
+        "kind": [k.name.lower() for k in OrgKind],
+        "cat": [str(c.value) for c in Category],
+        # the names the rules report (RULES groups them: "price" reports two)
+        "rule": re.findall(r'rule="(\w+)"', inspect.getsource(anomalies)),
+        "app": ["wallet", "institution", "issuer", "regulator", "pending", "approved", "rejected"],
+        "move": ["issued", "redeemed", "revoked", "expired"],
+    }
+    missing = [f"{f}.{n}" for f, names in families.items() for n in names if f"{f}.{n}" not in en]
+    assert missing == []
 
 
 @pytest.mark.parametrize("app", ["wallet", "regulator"])
