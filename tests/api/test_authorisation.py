@@ -94,6 +94,7 @@ ENDPOINTS: list[tuple[str, str, Any, tuple[str, ...]]] = [
     ("GET", "/vouchers?org_id={ent}", None, (ENT, REG)),
     ("GET", "/services?category=0&region=310000&max_price=100", None, ALL),
     ("POST", "/services", {"category": 0, "price": 100, "name": "x"}, (INST,)),
+    ("PATCH", "/services/999", {"price": 100, "active": True}, (INST,)),
     (
         "POST",
         "/orders",

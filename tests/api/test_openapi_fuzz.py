@@ -209,6 +209,13 @@ def _tour(f: Fuzz) -> None:
         "/services",
         json={"category": int(Category.TESTING), "price": PRICE, "name": "EMC testing"},
     )["id"]
+    f.ok(
+        "institution",
+        "PATCH",
+        "/services/{service_id}",
+        f"/services/{service}",
+        json={"price": PRICE, "active": True},
+    )
     place = {
         "service_id": service,
         "program_id": program,

@@ -122,3 +122,22 @@ def _login(scene: Scene, wallet: LocalAccount) -> str:
         signed = Account.sign_message(encode_defunct(text=challenge["text"]), wallet.key)
         body = {"challenge_id": challenge["challenge_id"], "signature": signed.signature.hex()}
         return str(http.post("/auth/token", json=body).json()["access_token"])
+
+
+def test_an_institution_reprices_and_withdraws_its_own_service(scene: Scene) -> None:
+    service_id = _service(scene)
+    with scene.client("institution") as http:
+        repriced = http.patch(f"/services/{service_id}", json={"price": 2 * PRICE, "active": True})
+        assert repriced.status_code == 200, repriced.text
+        assert repriced.json()["price"] == 2 * PRICE
+        withdrawn = http.patch(f"/services/{service_id}", json={"price": PRICE, "active": False})
+        assert withdrawn.json()["active"] is False
+        assert (
+            http.patch(f"/services/{service_id}", json={"price": 0, "active": True}).status_code
+            == 422
+        )
+        assert service_id not in [s["id"] for s in http.get("/services").json()["data"]]
+    other = scene.custodial(OrgKind.INSTITUTION, SHANGHAI_PUDONG, accredit=True)
+    with scene.client(Authorization=f"Bearer {scene.login(other.account)}") as http:
+        stolen = http.patch(f"/services/{service_id}", json={"price": 1, "active": True})
+    assert stolen.status_code == 403 and stolen.json()["code"] == "CatalogueNotServiceOwner"

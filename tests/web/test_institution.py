@@ -24,6 +24,16 @@ def test_a_service_is_listed_at_a_price_in_yuan(page: Page, system: System) -> N
         org = system.login(PLATFORM).org_id
         listed = http.get(f"/services?institution_org={org}").json()["data"]
     assert any(s["name"] == "Motor failure analysis" and s["price"] == 1_200_050 for s in listed)
+    row.locator("input[data-field=price]").fill("13000")
+    row.locator("button[data-action=reprice]").click()
+    assert "¥13,000.00" in flash_text(page)
+    expect(row).to_contain_text("¥13,000.00")
+    row.locator("button[data-action=withdraw]").click()
+    flash_text(page)
+    expect(row).to_contain_text("withdrawn")
+    with system.http(PLATFORM) as http:
+        listed = http.get(f"/services?institution_org={org}").json()["data"]
+    assert not any(s["name"] == "Motor failure analysis" for s in listed)  # out of the catalogue
     page.fill("#service-price", "twelve")
     page.fill("#service-name", "Bad price")
     page.click("#service-form button[type=submit]")

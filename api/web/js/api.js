@@ -51,6 +51,7 @@ export const api = {
   get: (path) => request("GET", path),
   post: (path, body = {}, options = {}) => request("POST", path, body, options),
   put: (path, body) => request("PUT", path, body),
+  patch: (path, body) => request("PATCH", path, body),
   // value-moving steps need an Idempotency-Key: one fresh key per click
   send: (path, body = {}) => request("POST", path, body, { idempotent: true }),
   public: (method, path, body) => request(method, path, body, { auth: false }),

@@ -37,11 +37,25 @@ function servicesTab(s, kept = null) {
         ["field.category", (x) => catName(categories[x.category])],
         ["field.price", (x) => yuan(x.price)],
         ["field.status", (x) => t(x.active ? "service.active" : "service.inactive")],
+        ["", (x) => editService(x, msg, () => servicesTab(s, msg)(main))],
       ], services, { rowAttrs: (x) => ({ "data-service": x.id }) }),
       msg,
       form,
     );
   };
+}
+
+// A new price, or withdrawing / relisting (PATCH /services/{id}); placed orders keep their price
+function editService(x, msg, rerun) {
+  const price = h("input", { inputmode: "decimal", "data-field": "price", placeholder: "¥", "aria-label": t("field.price") });
+  const update = (active) => act(msg, async () => {
+    const fen = price.value.trim() ? parseYuan(price.value) : BigInt(x.price);
+    if (fen === null || fen === 0n) throw new Error(t("service.badPrice"));
+    return api.patch(`/services/${x.id}`, { price: Number(fen), active });
+  }, (r) => t("service.updated", { id: r.id, price: yuan(r.price) })).then(rerun);
+  return h("form", { class: "inline", onsubmit: (e) => { e.preventDefault(); update(x.active); } },
+    price, h("button", { type: "submit", "data-action": "reprice" }, t("service.reprice")),
+    h("button", { type: "button", class: "secondary", "data-action": x.active ? "withdraw" : "relist", onclick: () => update(!x.active) }, t(x.active ? "service.withdraw" : "service.relist")));
 }
 
 function ordersTab(s, kept = null) {

@@ -68,7 +68,7 @@ export default {
   "step.Disputed": "Disputed", "step.Settled": "Settled (paid)", "step.DisputeResolved": "Dispute resolved", "step.Expired": "Expired",
   "move.issued": "issued", "move.redeemed": "redeemed", "move.revoked": "revoked", "move.expired": "expired",
   "service.add": "List a service", "service.submit": "List", "service.listed": "Service {id} listed.", "service.badPrice": "Enter a price in yuan, e.g. 12000 or 12,000.50.",
-  "service.accredited": "Accredited for: {list}", "service.active": "listed", "service.inactive": "withdrawn",
+  "service.reprice": "New price", "service.withdraw": "Withdraw", "service.relist": "Relist", "service.updated": "Service {id} now at {price}.", "service.accredited": "Accredited for: {list}", "service.active": "listed", "service.inactive": "withdrawn",
   "inst.accept": "Accept", "inst.accepted": "Order {id} accepted.", "inst.reject": "Reject", "inst.rejected": "Order {id} rejected; the enterprise was refunded.",
   "inst.deliver": "Deliver", "inst.chooseFile": "Choose the deliverable's file first.", "inst.delivered": "Order {id} delivered; deliverable hash {hash}.",
   "pay.explain": "Each payment is made in the enterprise's confirming transaction; the latency is from delivery to payment.",

@@ -67,7 +67,7 @@ export default {
   "step.Disputed": "争议", "step.Settled": "兑付", "step.DisputeResolved": "争议裁决", "step.Expired": "过期",
   "move.issued": "发放", "move.redeemed": "兑付", "move.revoked": "收回", "move.expired": "过期",
   "service.add": "发布服务", "service.submit": "发布", "service.listed": "服务 {id} 已发布。", "service.badPrice": "请输入以元为单位的价格，例如 12000 或 12,000.50。",
-  "service.accredited": "已认定类别：{list}", "service.active": "在售", "service.inactive": "已下架",
+  "service.reprice": "改价", "service.withdraw": "下架", "service.relist": "重新上架", "service.updated": "服务 {id} 现价 {price}。", "service.accredited": "已认定类别：{list}", "service.active": "在售", "service.inactive": "已下架",
   "inst.accept": "接单", "inst.accepted": "订单 {id} 已接单。", "inst.reject": "拒绝", "inst.rejected": "订单 {id} 已拒绝，款项已退回企业。",
   "inst.deliver": "交付", "inst.chooseFile": "请先选择交付文件。", "inst.delivered": "订单 {id} 已交付；交付物哈希 {hash}。",
   "pay.explain": "每笔款项都在企业确认验收的同一笔交易中支付；时延从交付算起至付款。",
