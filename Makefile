@@ -10,11 +10,15 @@
 #   make slither         static analysis of the contracts (fails on medium/high findings)
 #   make pytest          tests; extra arguments: make pytest PYTEST_ARGS='-k foo -x'
 #   make pytest-node     the contract tests again, against the embedded node over HTTP
+#   make anvil-deps      npm ci in tests/external/ (Anvil, an external EVM node) when stale
+#   make pytest-anvil    the contract tests, the services scenarios, the API end-to-end test and
+#                        the Besu tooling against Anvil (an external node nobody here wrote)
 #   make chromium        Debian's chromium (and a CJK font) for the browser tests, when missing
 #   make pytest-web      the web apps' browser tests alone (tests/web, headless Chromium)
 #   make web-vendor      npm ci in web/ and copy ethers/Chart.js into api/web/vendor (commit it)
-#   make test            venv, contracts-deps, ethers-deps, chromium, lint, types, slither, pytest
-#                        (tests/web included), pytest-node (in order, fail fast)
+#   make test            venv, contracts-deps, ethers-deps, anvil-deps, chromium, lint, types,
+#                        slither, pytest (tests/web included), pytest-node, pytest-anvil (in
+#                        order, fail fast)
 #   make run             voucher-chain up: the embedded dev node (var/node) and the API
 #   make clean           remove venvs, node_modules and caches (keeps contracts/build and var/)
 
@@ -44,8 +48,8 @@ PACKAGE_INITS := $(wildcard voucher_chain/__init__.py api/__init__.py)
 MYPY_DIRS := voucher_chain api tests scripts
 MYPY_TARGETS = $(foreach d,$(MYPY_DIRS),$(if $(shell find $(d) -name '*.py' -print -quit 2>/dev/null),$(d)))
 
-.PHONY: venv contracts-deps ethers-deps chromium contracts lint fmt types slither pytest pytest-node \
-	pytest-web web-vendor test run clean
+.PHONY: venv contracts-deps ethers-deps anvil-deps chromium contracts lint fmt types slither \
+	pytest pytest-node pytest-anvil pytest-web web-vendor test run clean
 
 venv: $(VENV_STAMP)
 	@:
@@ -68,6 +72,17 @@ ethers-deps: $(ETHERS_STAMP)
 $(ETHERS_STAMP): tests/node/ethers/package-lock.json tests/node/ethers/package.json
 	@echo "npm ci (tests/node/ethers/)"
 	@cd tests/node/ethers && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Anvil (npm @foundry-rs/anvil, which ships its binary) for the anvil test backend and scripts/bench
+ANVIL_STAMP := tests/external/node_modules/.installed
+
+anvil-deps: $(ANVIL_STAMP)
+	@:
+
+$(ANVIL_STAMP): tests/external/package-lock.json tests/external/package.json
+	@echo "npm ci (tests/external/)"
+	@cd tests/external && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 $(NODE_MODULES_STAMP): contracts/package-lock.json contracts/package.json
@@ -123,13 +138,21 @@ pytest: venv
 pytest-node: venv
 	@VOUCHER_CHAIN_TEST_BACKEND=node $(BIN)/pytest tests/contracts $(PYTEST_ARGS)
 
-test: venv contracts-deps ethers-deps chromium lint types slither pytest pytest-node
+# The same tests against Anvil, an external JSON-RPC node: the contract suite, the services
+# scenarios, the API end to end over uvicorn, and the Besu tooling (tests/conftest.py,
+# tests/external/anvil.py).
+pytest-anvil: venv anvil-deps
+	@VOUCHER_CHAIN_TEST_BACKEND=anvil $(BIN)/pytest tests/contracts tests/services \
+		tests/api/test_end_to_end.py tests/besu tests/external $(PYTEST_ARGS)
+
+test: venv contracts-deps ethers-deps anvil-deps chromium lint types slither pytest pytest-node \
+	pytest-anvil
 
 run: venv
 	@$(BIN)/voucher-chain up --data-dir var
 
 clean:
-	rm -rf $(VENV) .venv-slither contracts/node_modules web/node_modules test-results \
-		test-screenshots .slither crytic-export \
+	rm -rf $(VENV) .venv-slither contracts/node_modules tests/external/node_modules \
+		web/node_modules test-results test-screenshots .slither crytic-export \
 		.mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
 	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +

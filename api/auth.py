@@ -34,8 +34,10 @@ __all__ = [
     "issue_challenge",
     "issue_token",
     "list_api_keys",
+    "move_api_keys",
     "org_on_chain",
     "revoke_api_key",
+    "revoke_api_keys_of",
 ]
 
 API_KEY_PREFIX = "vck_"
@@ -215,6 +217,28 @@ def revoke_api_key(db: Database, org_id: int, key_id: str) -> None:
         )
         if cursor.rowcount != 1:
             raise NotFound(f"no active API key {key_id} of organisation {org_id}", key_id=key_id)
+
+
+def move_api_keys(db: Database, org_id: int, old: str, new: str) -> int:
+    """A key rotation: the organisation's API keys that acted through ``old`` now act through
+    ``new`` (the same credential, a new signing key). How many moved."""
+    with db.connect() as conn:
+        cursor = conn.execute(
+            "UPDATE api_keys SET account = ? WHERE org_id = ? AND account = ?",
+            (to_checksum_address(new), org_id, to_checksum_address(old)),
+        )
+    return int(cursor.rowcount)
+
+
+def revoke_api_keys_of(db: Database, org_id: int, account: str) -> int:
+    """An account removed: the API keys that acted through it are revoked. How many."""
+    with db.connect() as conn:
+        cursor = conn.execute(
+            "UPDATE api_keys SET revoked_at = ? "
+            "WHERE org_id = ? AND account = ? AND revoked_at IS NULL",
+            (time.time(), org_id, to_checksum_address(account)),
+        )
+    return int(cursor.rowcount)
 
 
 def authenticate_api_key(db: Database, protocol: Protocol, secret: str) -> Principal:

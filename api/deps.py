@@ -12,7 +12,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from api.auth import API_KEY_PREFIX, Principal, authenticate_api_key, authenticate_token
 from api.context import ApiContext
 from api.errors import Forbidden, NotAuthenticated
-from api.idempotency import IdempotentCall, fingerprint
+from api.idempotency import HEADER, IdempotentCall, fingerprint
 from voucher_chain.contracts import OrgKind
 from voucher_chain.services import VoucherClient
 
@@ -22,6 +22,7 @@ __all__ = [
     "CurrentOrg",
     "EnterpriseOrg",
     "FinanceOrg",
+    "GovernorOrg",
     "Idempotent",
     "InstitutionOrg",
     "IssuerOrg",
@@ -97,6 +98,7 @@ InstitutionOrg = Annotated[Principal, Depends(require_kinds(OrgKind.INSTITUTION)
 IssuerOrg = Annotated[Principal, Depends(require_kinds(OrgKind.ISSUER))]
 FinanceOrg = Annotated[Principal, Depends(require_kinds(OrgKind.FINANCE))]
 RegulatorOrg = Annotated[Principal, Depends(require_kinds(OrgKind.REGULATOR))]
+GovernorOrg = Annotated[Principal, Depends(require_kinds(OrgKind.GOVERNOR))]
 
 
 async def idempotent_call(
@@ -106,10 +108,11 @@ async def idempotent_call(
     key: Annotated[
         str | None,
         Header(
-            alias="Idempotency-Key",
+            alias=HEADER,
             min_length=1,
             max_length=200,
-            description="Required: a repeat with the same key returns the first result.",
+            description="Required (428 without it): one key per operation, e.g. a UUID; a "
+            "repeat with the same key returns the first result and does nothing again.",
         ),
     ] = None,
 ) -> IdempotentCall:

@@ -10,9 +10,15 @@ The body is always ``{"code": ..., "message": ..., "details": {...}}``::
     ├── NotCustodial          403  the API holds no key of this organisation: use /relay
     ├── NotOwnRequest         403  a relayed request signed by another organisation's account
     ├── NotFound              404  nothing of that id that this organisation may see
+    ├── AccountTaken          409  the account is (or was) an account of an organisation
+    ├── LastAccount           422  removing it would leave the organisation without an account
     ├── IdempotencyKeyMissing 428  a value-moving request without an Idempotency-Key
     ├── IdempotencyKeyReused  422  the same key with a different request
     └── IdempotencyInProgress 409  the first request with this key has not finished
+
+AccountTaken and LastAccount carry the code of the contract error the chain would answer
+(``RegistryAccountAlreadyRegistered``, ``RegistryLastAccount``): the API refuses before sending, and
+a client sees one code either way.
 
 Domain errors (:class:`voucher_chain.errors.VoucherChainError`) are mapped by
 :func:`status_of`: a contract revert by its error's name, the rest by type.
@@ -33,11 +39,13 @@ from voucher_chain.errors import ContractRevert, TransactionFailed, VoucherChain
 from voucher_chain.signer import ForwardRequestRefused, SignerError, SubmissionTimeout
 
 __all__ = [
+    "AccountTaken",
     "ApiError",
     "Forbidden",
     "IdempotencyInProgress",
     "IdempotencyKeyMissing",
     "IdempotencyKeyReused",
+    "LastAccount",
     "NotAuthenticated",
     "NotCustodial",
     "NotFound",
@@ -86,6 +94,14 @@ class NotOwnRequest(ApiError):
 
 class NotFound(ApiError):
     status, code = 404, "NotFound"
+
+
+class AccountTaken(ApiError):
+    status, code = 409, "RegistryAccountAlreadyRegistered"
+
+
+class LastAccount(ApiError):
+    status, code = 422, "RegistryLastAccount"
 
 
 class IdempotencyKeyMissing(ApiError):

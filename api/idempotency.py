@@ -13,6 +13,7 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import Response
 from pydantic import BaseModel
@@ -20,8 +21,9 @@ from pydantic import BaseModel
 from api.db import Database
 from api.errors import IdempotencyInProgress, IdempotencyKeyMissing, IdempotencyKeyReused
 
-__all__ = ["REPLAY_HEADER", "IdempotentCall", "fingerprint"]
+__all__ = ["HEADER", "REPLAY_HEADER", "IdempotentCall", "fingerprint", "require_key_in_document"]
 
+HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
 _POLL = 0.02
 #: A claim left pending this long belongs to a process that died: a repeat takes it over (safe,
@@ -31,6 +33,27 @@ STALE_AFTER = 300.0
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+
+
+def require_key_in_document(spec: dict[str, Any]) -> dict[str, Any]:
+    """Marks the header required in the OpenAPI document wherever an operation takes it.
+
+    The dependency declares it optional so that a missing key is answered by the one error
+    handler as 428 ``IdempotencyKeyMissing`` (not as a validation error); every operation that
+    takes it refuses to run without it, and the document must say so.
+    """
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "header" and parameter.get("name") == HEADER:
+                    parameter["required"] = True
+                    parameter["schema"] = {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 200,
+                        "title": HEADER,
+                    }
+    return spec
 
 
 class IdempotentCall:
@@ -56,7 +79,15 @@ class IdempotentCall:
             )
         return self.key
 
-    def run(self, work: Callable[[], BaseModel], status_code: int = 200) -> Response:
+    def run(
+        self,
+        work: Callable[[], BaseModel],
+        status_code: int = 200,
+        *,
+        replay_body: Callable[[BaseModel], BaseModel] | None = None,
+    ) -> Response:
+        """Runs ``work`` once; ``replay_body`` makes what a repeat gets from the result (by
+        default the result itself) — a result carrying a secret is stored without it."""
         key = self._require_key()
         deadline = time.monotonic() + self._wait
         while True:
@@ -87,11 +118,12 @@ class IdempotentCall:
                 )
             raise
         body_text = result.model_dump_json()
+        replay_text = replay_body(result).model_dump_json() if replay_body else body_text
         with self._db.connect() as conn:
             conn.execute(
                 "UPDATE idempotency SET state = 'done', status = ?, body = ? "
                 "WHERE org_id = ? AND key = ?",
-                (status_code, body_text, self.org_id, key),
+                (status_code, replay_text, self.org_id, key),
             )
         return Response(content=body_text, status_code=status_code, media_type="application/json")
 

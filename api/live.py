@@ -17,7 +17,10 @@ class LiveServer:
     """uvicorn serving ``app`` in a thread, on 127.0.0.1 and a free port."""
 
     def __init__(self, app: FastAPI) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only when the
+        # listening socket says TCP; without it h11's two writes per response (headers, body)
+        # waited ~44 ms for the client's delayed ACK (tests/api/test_live_server.py).
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
         config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)

@@ -21,8 +21,10 @@ from web3.types import TxReceipt
 from api.context import ApiContext
 from api.db import Database
 from api.errors import NotCustodial, install_error_handlers
+from api.idempotency import require_key_in_document
 from api.metrics import Metrics, install_metrics
 from api.routers import (
+    accounts,
     accreditations,
     applications,
     audit,
@@ -76,6 +78,7 @@ ROUTERS = (
     health,
     auth,
     organisations,
+    accounts,
     programs,
     applications,
     vouchers,
@@ -147,6 +150,12 @@ def create_app(
     install_error_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)
+    build_document = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return require_key_in_document(build_document())
+
+    app.openapi = openapi  # type: ignore[method-assign]
     mount_web_apps(app)
     return app
 

@@ -4,9 +4,14 @@ The chain is chosen by ``VOUCHER_CHAIN_TEST_BACKEND``:
 
 - ``pyevm`` (default): eth-tester's in-process py-evm chain;
 - ``node``: the embedded permissioned node, started in this process and reached over HTTP
-  JSON-RPC like any external node (dev accounts, automine, a frozen clock for exact deadlines).
+  JSON-RPC like any external node (dev accounts, automine, a frozen clock for exact deadlines);
+- ``anvil``: Anvil (Foundry), an external node nobody here wrote, in a subprocess
+  (tests/external/anvil.py; ``make anvil-deps`` installs it); the protocol is deployed on it by
+  the same :func:`voucher_chain.contracts.deploy_protocol` as everywhere else.
 
-The same tests run on both (``make test`` runs tests/contracts once per backend).
+The same tests run on every backend: ``make test`` runs tests/contracts on ``node`` too, and
+tests/contracts, tests/services, the API's end-to-end test, tests/besu and tests/external on
+``anvil`` (``make pytest-anvil``).
 """
 
 from __future__ import annotations
@@ -18,8 +23,12 @@ import pytest
 from web3 import Web3
 
 from tests.world import BACKEND, World
-from voucher_chain.contracts import Protocol
+from voucher_chain.contracts import Protocol, deploy_protocol
+from voucher_chain.contracts.deploy import DEV_GOVERNOR_CODE
 from voucher_chain.sandbox import ChainControl, RpcChainControl, sandbox
+
+#: The external-node harness's own tests need Anvil: collected with that backend only.
+collect_ignore_glob = [] if BACKEND == "anvil" else ["external/*"]
 
 
 def pytest_report_header() -> str:
@@ -50,12 +59,37 @@ def _node_chain(data_dir: Path) -> Iterator[tuple[ChainControl, Web3, Protocol]]
         node.close()
 
 
+def _anvil_chain() -> Iterator[tuple[ChainControl, Web3, Protocol]]:
+    from tests.external.anvil import (
+        Anvil,
+        AnvilChainControl,
+        AnvilUnavailable,
+        PendingReadsProvider,
+    )
+
+    try:
+        anvil = Anvil(accounts=80).start()
+    except AnvilUnavailable as exc:
+        raise pytest.UsageError(str(exc)) from None
+    try:
+        w3 = Web3(PendingReadsProvider(anvil.url, request_kwargs={"timeout": 60}))
+        protocol = deploy_protocol(
+            w3, w3.eth.accounts[0], governor_credit_code_hash=Web3.keccak(text=DEV_GOVERNOR_CODE)
+        )
+        yield AnvilChainControl(w3), w3, protocol
+    finally:
+        anvil.stop()
+
+
 @pytest.fixture(scope="session")
 def _chain(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[ChainControl, Web3, Protocol]]:
     if BACKEND == "node":
         yield from _node_chain(tmp_path_factory.mktemp("node"))
+        return
+    if BACKEND == "anvil":
+        yield from _anvil_chain()
         return
     deployed = sandbox()
     yield deployed.tester, deployed.w3, deployed.p

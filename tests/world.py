@@ -43,17 +43,26 @@ __all__ = [
     "World",
     "pyevm_only",
     "reverts",
+    "unpermissioned_sender",
 ]
 
 
 #: The chain the tests run on (see tests/conftest.py).
 BACKEND = os.environ.get("VOUCHER_CHAIN_TEST_BACKEND", "pyevm")
-if BACKEND not in ("pyevm", "node"):
-    raise pytest.UsageError(f"VOUCHER_CHAIN_TEST_BACKEND must be pyevm or node, not {BACKEND!r}")
+BACKENDS = ("pyevm", "node", "anvil")
+if BACKEND not in BACKENDS:
+    raise pytest.UsageError(
+        f"VOUCHER_CHAIN_TEST_BACKEND must be one of {', '.join(BACKENDS)}, not {BACKEND!r}"
+    )
 
-#: Marks a test that needs eth-tester itself: py-evm internals, or a sender that the node's
-#: permissioning refuses (by design) before any contract sees it.
+#: Marks a test that needs eth-tester itself: py-evm internals or eth-tester's own formats.
 pyevm_only = pytest.mark.skipif(BACKEND != "pyevm", reason="needs the eth-tester backend")
+
+#: Marks a test that sends from an unregistered account: the embedded node refuses it at
+#: admission (permissioning, by design); eth-tester and Anvil have no permissioning.
+unpermissioned_sender = pytest.mark.skipif(
+    BACKEND == "node", reason="the node's permissioning refuses an unregistered sender"
+)
 
 
 @contextmanager

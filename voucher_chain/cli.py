@@ -87,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from voucher_chain.node.cli import add_node_parser
 
     add_node_parser(commands)
+    from voucher_chain.besu.cli import add_besu_parser
+
+    add_besu_parser(commands)
     from voucher_chain.audit.cli import add_audit_parser
 
     add_audit_parser(commands)
@@ -124,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from voucher_chain.node.cli import run
 
         return run(args)
+    if args.command == "besu":
+        from voucher_chain.besu.cli import run as run_besu
+
+        return run_besu(args)
     if args.command == "audit":
         from voucher_chain.audit.cli import run as run_audit
 

@@ -10,6 +10,7 @@ Regulators only: issuers see their programs through /programs.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -59,6 +60,9 @@ def audit_service(request: Request, ctx: Ctx) -> AuditService:
             database = ctx.settings.database_path.with_name("audit.sqlite3")
             service = AuditService(ctx.protocol, database).start()
             request.app.state.audit = service
+            # The follower stops with the app: at shutdown, or when the app is collected
+            # (test servers run without lifespan events).
+            weakref.finalize(request.app, service.stop_soon)
     return service
 
 

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.auth import Principal
-from api.deps import Client, Ctx, CurrentOrg, Pagination, require_kinds
+from api.deps import Client, Ctx, CurrentOrg, GovernorOrg, Pagination
 from api.schemas.common import Paged, page_of
-from voucher_chain.contracts import OrgKind
 from voucher_chain.services import CategoryInfo
 
 router = APIRouter(prefix="/categories", tags=["categories"])
-
-GovernorOrg = Annotated[Principal, Depends(require_kinds(OrgKind.GOVERNOR))]
 
 
 class CategoryCreate(BaseModel):

@@ -28,16 +28,11 @@ router = APIRouter(prefix="/orders", tags=["orders"])
 
 OrderId = Annotated[int, Path(gt=0, lt=2**64)]
 ArbiterOrg = Annotated[Principal, Depends(require_kinds(OrgKind.ISSUER, OrgKind.REGULATOR))]
+#: Who may expire an order: its parties and its program's issuer (``OrderBook.expire``).
 PartyOrg = Annotated[
     Principal,
     Depends(
-        require_kinds(
-            OrgKind.ENTERPRISE,
-            OrgKind.STARTUP_TEAM,
-            OrgKind.INSTITUTION,
-            OrgKind.ISSUER,
-            OrgKind.REGULATOR,
-        )
+        require_kinds(OrgKind.ENTERPRISE, OrgKind.STARTUP_TEAM, OrgKind.INSTITUTION, OrgKind.ISSUER)
     ),
 ]
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response
 
 from api.auth import Principal
-from api.deps import Ctx, Idempotent, RegulatorOrg, require_kinds
+from api.deps import Ctx, GovernorOrg, Idempotent, RegulatorOrg, require_kinds
 from api.schemas.resources import FreezeCreate, RevokeCreate
 from voucher_chain.contracts import OrgKind
 from voucher_chain.services import TxRef
@@ -16,7 +16,6 @@ router = APIRouter(prefix="/supervision", tags=["supervision"])
 
 OrgId = Annotated[int, Path(gt=0, lt=2**64)]
 RevokerOrg = Annotated[Principal, Depends(require_kinds(OrgKind.ISSUER, OrgKind.REGULATOR))]
-GovernorOrg = Annotated[Principal, Depends(require_kinds(OrgKind.GOVERNOR))]
 
 
 @router.post("/organisations/{org_id}/freeze")

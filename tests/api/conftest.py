@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from eth_tester import EthereumTester
 from web3 import EthereumTesterProvider, Web3
 from web3.types import RPCEndpoint, RPCResponse
@@ -18,14 +20,14 @@ from web3.types import RPCEndpoint, RPCResponse
 from api.live import LiveServer
 from api.main import create_app
 from api.settings import Settings
-from tests.world import BEIJING, SHANGHAI, SHANGHAI_PUDONG, YUAN, World
+from tests.world import BEIJING, SHANGHAI, SHANGHAI_PUDONG, YUAN, Org, World
 from voucher_chain.contracts import Category, OrgKind, Protocol
-from voucher_chain.signer import Keystore, LocalSigner, ScryptParams
+from voucher_chain.signer import Keystore, LocalSigner, ScryptParams, build_forward_request
 
 FAST = ScryptParams(n=2**4, r=8, p=1)
 PASSPHRASE = "api test passphrase"
 SECRET = "test-token-secret-of-at-least-32-characters"
-ROLES = ("enterprise", "institution", "issuer", "finance", "regulator")
+ROLES = ("enterprise", "institution", "issuer", "finance", "regulator", "governor")
 
 
 class SerialProvider(EthereumTesterProvider):
@@ -77,6 +79,14 @@ class Scene:
             assert token.status_code == 200, token.text
             return str(token.json()["access_token"])
 
+    def governor(self) -> Org:
+        """The governor (organisation 1) through a second account whose key the API holds."""
+        gov = self.world.governor
+        account = self.keystore.generate(org_id=gov.id, label="governor")
+        fund_gas(self.world, account)
+        self.world.send(self.world.p.registry.functions.addAccount(gov.id, account), gov)
+        return Org(id=gov.id, kind=gov.kind, region=gov.region, account=account, vault=gov.vault)
+
     def custodial(self, kind: OrgKind, region: int, *, accredit: bool = False) -> Any:
         """An organisation whose only key the API holds, with ETH for eth-tester's gas."""
         account = self.keystore.generate(org_id=None, label=kind.name.lower())
@@ -117,6 +127,7 @@ def build_scene(tester: EthereumTester, w3: Web3, protocol: Protocol, tmp: Path)
             OrgKind.INSTITUTION, SHANGHAI_PUDONG, accredit=True
         )
         scene.orgs["regulator"] = scene.custodial(OrgKind.REGULATOR, BEIJING)
+        scene.orgs["governor"] = scene.governor()
         for role in ROLES:
             scene.tokens[role] = scene.login(scene.orgs[role].account)
         yield scene
@@ -125,6 +136,24 @@ def build_scene(tester: EthereumTester, w3: Web3, protocol: Protocol, tmp: Path)
 @pytest.fixture
 def scene(world: World, tmp_path: Path) -> Iterator[Scene]:
     yield from build_scene(world.tester, world.w3, world.p, tmp_path)
+
+
+def signed_application(
+    scene: Scene, wallet: LocalAccount, program_id: int, units: int, request: bytes
+) -> dict[str, Any]:
+    """A /relay body: ``applyForVouchers`` as an EIP-712 ForwardRequest signed by ``wallet``."""
+    p = scene.world.p
+    data = p.programs.encode_abi("applyForVouchers", args=[program_id, units, request])
+    typed = build_forward_request(
+        p.forwarder,
+        wallet.address,
+        p.programs.address,
+        data,
+        gas=1_000_000,
+        deadline=scene.world.now() + 600,
+    )
+    signature = Account.sign_typed_data(wallet.key, full_message=typed).signature.hex()
+    return {"request": typed, "signature": signature}
 
 
 def create_program(

@@ -7,10 +7,10 @@ import sqlite3
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from tests.api.conftest import Scene, create_program
+from tests.api.conftest import Scene, create_program, signed_application
 from tests.world import SHANGHAI, SHANGHAI_PUDONG
 from voucher_chain.contracts import OrgKind
-from voucher_chain.signer import LocalSigner, build_forward_request
+from voucher_chain.signer import LocalSigner
 
 
 def test_self_custody_request_is_relayed_as_its_signer(scene: Scene) -> None:
@@ -30,25 +30,15 @@ def test_self_custody_request_is_relayed_as_its_signer(scene: Scene) -> None:
         custodial = http.post("/applications", json={"program_id": program_id, "units": 500})
         assert custodial.status_code == 403 and custodial.json()["code"] == "NotCustodial"
 
-    p = scene.world.p
-    data = p.programs.encode_abi("applyForVouchers", args=[program_id, 500, b"\x01" * 32])
-    typed = build_forward_request(
-        p.forwarder,
-        wallet.address,
-        p.programs.address,
-        data,
-        gas=1_000_000,
-        deadline=scene.world.now() + 600,
-    )
-    signature = Account.sign_typed_data(wallet.key, full_message=typed).signature.hex()
+    body = signed_application(scene, wallet, program_id, 500, b"\x01" * 32)
     with scene.client(**auth, **{"Idempotency-Key": "relay-1"}) as http:
-        relayed = http.post("/relay", json={"request": typed, "signature": signature})
+        relayed = http.post("/relay", json=body)
         assert relayed.status_code == 200, relayed.text
         assert relayed.json()["signer"] == wallet.address
-        replay = http.post("/relay", json={"request": typed, "signature": signature})
+        replay = http.post("/relay", json=body)
         assert replay.content == relayed.content
     with scene.client(**auth, **{"Idempotency-Key": "relay-2"}) as http:
-        refused = http.post("/relay", json={"request": typed, "signature": signature})
+        refused = http.post("/relay", json=body)
         assert refused.status_code == 422
         assert refused.json()["details"]["reason"] == "replayed"
 

@@ -1,4 +1,4 @@
-"""A simulated year on the in-process chain: three regions' programs, institutions in three
+"""A simulated year on the embedded node: three regions' programs, institutions in three
 provinces, clean orders spread over months, and planted anomalies. Every report total equals
 the contracts' state, each planted anomaly is flagged with its reason and clean traffic raises
 none; verify passes, then catches a tampered index row."""
@@ -10,18 +10,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.audit.conftest import node_world
 from tests.world import BEIJING, DAY, HANGZHOU, SHANGHAI, SHANGHAI_PUDONG, YUAN, ZHEJIANG, World
 from voucher_chain.audit import anomalies, reports
 from voucher_chain.audit.db import open_database
 from voucher_chain.audit.indexer import Indexer
-from voucher_chain.audit.models import ProgramRow
+from voucher_chain.audit.models import OrderRow, ProgramRow
 from voucher_chain.audit.verify import verify
 from voucher_chain.contracts import Category, call
 
-CLEAN_ORDERS = 60  # each order is 4 transactions plus time travel: ~0.3 s apiece here
+CLEAN_ORDERS = 150  # 5 blocks each (4 transactions and a time travel)
 
 
 def _settle(
@@ -29,7 +30,8 @@ def _settle(
 ) -> int:
     order = world.place(ent, service, program, price // 2, price - price // 2)
     world.deliver(inst, order)
-    world.travel(wait)
+    if wait:
+        world.travel(wait)
     world.send(world.p.orders.functions.confirm(order), ent)
     return order
 
@@ -38,9 +40,13 @@ def _settle(
 def year(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[World, sessionmaker[Session], dict[str, Any]]]:
-    from voucher_chain.sandbox import sandbox
+    with node_world(tmp_path_factory.mktemp("node")) as (world, _):
+        yield from _year(world, tmp_path_factory)
 
-    world = sandbox(accounts=80)
+
+def _year(
+    world: World, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[World, sessionmaker[Session], dict[str, Any]]]:
     rng = random.Random(7)
     planted: dict[str, Any] = {}
     regions = (SHANGHAI, ZHEJIANG, BEIJING)
@@ -55,15 +61,15 @@ def year(
             for i in range(3)
         ]
         for ent in ents[region]:
-            world.issue(issuer, programs[region], ent, 100_000 * YUAN)
+            world.issue(issuer, programs[region], ent, 150_000 * YUAN)
             world.deposit(ent, 400_000 * YUAN)
     insts = [world.institution(r) for r in (SHANGHAI_PUDONG, SHANGHAI, HANGZHOU, ZHEJIANG, BEIJING)]
     services = [world.list_service(inst, Category.TESTING, 10_000 * YUAN) for inst in insts]
     for i in range(CLEAN_ORDERS):
         region = regions[i % 3]
         k = rng.randrange(len(insts))
-        ent = ents[region][i % 3]
-        _settle(world, ent, insts[k], services[k], programs[region], 10_000 * YUAN, 2 * DAY)
+        ent = ents[region][(i // 3) % 3]
+        _settle(world, ent, insts[k], services[k], programs[region], 10_000 * YUAN, DAY + 3600)
     # planted: a ¥20,000 order confirmed at once
     big = world.list_service(insts[0], Category.COOPERATIVE_RD, 20_000 * YUAN)
     planted["fast"] = _settle(
@@ -115,6 +121,10 @@ def test_report_totals_equal_contract_state(
     totals = summary["totals"]
     assert totals.redeemed == sum(call(p.state(i))[8] for i in range(1, count + 1))
     assert totals.services == CLEAN_ORDERS + 5
+    assert totals.enterprises == 9 and totals.institutions == 5
+    assert [r.region for r in summary["regions"]] == [BEIJING, SHANGHAI, ZHEJIANG]
+    assert [r.enterprises for r in summary["regions"]] == [3, 3, 3]
+    assert sum(r.redeemed for r in summary["regions"]) == totals.redeemed
 
 
 def test_every_planted_anomaly_is_flagged_and_nothing_else(
@@ -168,3 +178,28 @@ def test_verify_passes_then_catches_a_tampered_row(
                 .where(ProgramRow.program_id == pid)
                 .values(paid=ProgramRow.paid - 1)
             )
+
+
+def test_periods_partition_the_flows_and_months_add_up(
+    year: tuple[World, sessionmaker[Session], dict[str, Any]],
+) -> None:
+    _, sessions, _ = year
+    with sessions() as s:
+        whole = reports.summary_report(s)["totals"]
+        months = reports.monthly_report(s)
+        first = s.scalar(select(func.min(OrderRow.settled_at)))
+        assert first is not None
+        mid = first + 60 * DAY
+        before = reports.summary_report(s, reports.Filters(until=mid))["totals"]
+        after = reports.summary_report(s, reports.Filters(since=mid))["totals"]
+        shanghai = reports.summary_report(s, reports.Filters(region=SHANGHAI))["totals"]
+        flows = reports.flow_report(s)
+    assert 0 < before.redeemed < whole.redeemed
+    assert before.redeemed + after.redeemed == whole.redeemed
+    assert before.services + after.services == whole.services
+    assert sum(m["used"] for m in months) == whole.redeemed
+    assert sum(m["issued"] for m in months) == whole.issued
+    assert len({m["month"] for m in months}) >= 5
+    assert shanghai.programs == 1 and shanghai.redeemed < whole.redeemed
+    assert sum(f["voucher_paid"] for f in flows) == whole.redeemed
+    assert any(f["issuer_region"] != f["institution_region"] for f in flows)  # cross-region use

@@ -12,7 +12,7 @@ from eth_tester import EthereumTester
 from web3 import Web3
 from web3.types import TxReceipt
 
-from tests.contracts.seeder import Seeder
+from tests.contracts.seeder import ZERO_ID, Seeder
 from tests.world import BEIJING, DAY, SHANGHAI, YUAN, ZHEJIANG, Org, World, reverts
 from voucher_chain.contracts import (
     Category,
@@ -29,7 +29,6 @@ BUDGET = 100_000 * YUAN
 PRICE = 10_000 * YUAN
 HALF = PRICE // 2
 WINDOW = 7 * DAY
-ZERO_ID = b"\x00" * 32
 
 
 # -- a scene built once per module --------------------------------------------------------------

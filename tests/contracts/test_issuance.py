@@ -11,7 +11,7 @@ from eth_tester import EthereumTester
 from web3 import Web3
 from web3.types import TxReceipt
 
-from tests.contracts.seeder import Seeder
+from tests.contracts.seeder import ZERO_ID, Seeder
 from tests.world import (
     BEIJING_HAIDIAN,
     CHANGXING,
@@ -39,7 +39,6 @@ from voucher_chain.contracts import (
 CAP = 100_000 * YUAN
 BUDGET = 1_000_000 * YUAN
 PENDING, APPROVED, REJECTED = 1, 2, 3
-ZERO_ID = b"\x00" * 32
 
 
 # -- a scene built once per module --------------------------------------------------------------

@@ -11,7 +11,7 @@ from eth_tester import EthereumTester
 from web3 import Web3
 from web3.types import TxReceipt
 
-from tests.contracts.seeder import Seeder
+from tests.contracts.seeder import ZERO_ID, Seeder
 from tests.world import BEIJING, DAY, SHANGHAI, SHANGHAI_PUDONG, YUAN, Org, World, reverts
 from voucher_chain.contracts import (
     Category,
@@ -29,7 +29,6 @@ PRICE = 10_000 * YUAN
 HALF = PRICE // 2
 VOUCHERS = 50_000 * YUAN
 OWN_MONEY = 20_000 * YUAN
-ZERO_ID = b"\x00" * 32
 ORDER_FIELDS = (
     "programId",
     "serviceId",

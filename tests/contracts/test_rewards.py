@@ -11,7 +11,7 @@ from eth_tester import EthereumTester
 from web3 import Web3
 from web3.types import TxReceipt
 
-from tests.contracts.seeder import Seeder
+from tests.contracts.seeder import ZERO_ID, Seeder
 from tests.world import BEIJING, DAY, SHANGHAI, YUAN, ZHEJIANG, Org, World, reverts
 from voucher_chain.contracts import (
     Category,
@@ -27,7 +27,6 @@ HALF = PRICE // 2
 REWARD_BUDGET = 10_000 * YUAN
 REWARD_CAP = 1_500 * YUAN  # per institution
 SHARE_BPS = 1_000  # 10% of the price paid
-ZERO_ID = b"\x00" * 32
 
 
 # -- a scene built once per module --------------------------------------------------------------

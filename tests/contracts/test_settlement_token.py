@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from web3 import Web3
 
-from tests.world import SHANGHAI, YUAN, Org, World, pyevm_only, reverts
+from tests.world import SHANGHAI, YUAN, Org, World, reverts, unpermissioned_sender
 from voucher_chain.contracts import KindMask, OrgKind, OrgStatus, call
 
 BANK = int(KindMask.BANK)
@@ -268,7 +268,7 @@ def test_transfer_from_beyond_the_allowance(world: World) -> None:
     assert call(st.functions.allowance(ent.account, inst.account)) == 30 * YUAN
 
 
-@pyevm_only
+@unpermissioned_sender
 def test_escrows_need_no_allowance(world: World) -> None:
     st = world.p.settlement
     ent, bank = world.enterprise(SHANGHAI), world.bank()

@@ -13,8 +13,9 @@ from web3 import EthereumTesterProvider, Web3
 from web3.types import RPCEndpoint, RPCResponse
 
 from tests.world import SHANGHAI, World, reverts
-from voucher_chain.contracts import OrgKind, Protocol
+from voucher_chain.contracts import OrgKind, Protocol, call
 from voucher_chain.signer import Keystore, LocalSigner, Submitter
+from voucher_chain.signer.submit import gas_with_margin
 
 from .conftest import FAST, PASSPHRASE
 
@@ -115,3 +116,32 @@ def test_transport_failure_beyond_the_retries_is_raised(
     submitter, protocol = _submitter(world, signer, fail_sends=10)
     with pytest.raises(ConnectionError):
         submitter.transact(protocol.settlement.functions.approve(world.new_account(), 5), account)
+
+
+def test_a_call_made_dearer_after_its_estimate_still_lands(
+    signer_world: tuple[World, LocalSigner, ChecksumAddress], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The allowance slot is non-zero at the estimate; the spender empties it before the
+    approval is signed, so the approval writes a fresh slot (~17,000 gas more than estimated):
+    the submitter's gas margin absorbs it (scripts/bench hit this with concurrent orders)."""
+    world, signer, account = signer_world
+    st = world.p.settlement
+    inst, bank = world.institution(SHANGHAI), world.bank()
+    world.send(st.functions.mint(account, 10, world.request_id()), bank)
+    submitter, protocol = _submitter(world, signer)
+    submitter.transact(protocol.settlement.functions.approve(inst.account, 5), account)
+    approve = protocol.settlement.functions.approve(inst.account, 7)
+    estimate = approve.estimate_gas({"from": account})
+    sign = signer.sign_transaction
+
+    def meddle_then_sign(address: str, tx: Any) -> Any:
+        world.send(st.functions.transferFrom(account, bank.account, 5), inst)
+        return sign(address, tx)
+
+    monkeypatch.setattr(signer, "sign_transaction", meddle_then_sign)
+    receipt = submitter.transact(approve, account)
+    assert receipt["status"] == 1
+    assert receipt["gasUsed"] > estimate  # the call did get dearer after its estimate
+    assert call(st.functions.allowance(account, inst.account)) == 7
+    assert world.balance(bank) == 5
+    assert gas_with_margin(estimate) > receipt["gasUsed"]

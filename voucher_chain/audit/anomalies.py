@@ -38,6 +38,9 @@ ZERO = "0x" + "00" * 32
 
 
 def yuan(fen: int | float) -> str:
+    """Fen as yuan, exact for integers (a median may be a half fen)."""
+    if isinstance(fen, int):
+        return f"¥{fen // 100:,}.{fen % 100:02d}"
     return f"¥{fen / 100:,.2f}"
 
 

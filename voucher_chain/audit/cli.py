@@ -13,7 +13,16 @@ from typing import Any
 
 __all__ = ["add_audit_parser", "run"]
 
-REPORTS = ("summary", "categories", "institutions", "enterprises", "flows", "latency", "monthly")
+#: Report name on the command line (and in the API path) → function of :mod:`.reports`.
+REPORTS = {
+    "summary": "summary_report",
+    "categories": "category_report",
+    "institutions": "institution_report",
+    "enterprises": "enterprise_report",
+    "flows": "flow_report",
+    "latency": "latency_report",
+    "monthly": "monthly_report",
+}
 
 
 def add_audit_parser(commands: Any) -> None:
@@ -34,7 +43,7 @@ def add_audit_parser(commands: Any) -> None:
     index.add_argument("--confirmations", type=int, default=0)
     index.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
     report = sub.add_parser("report", help="print a report")
-    report.add_argument("name", choices=REPORTS)
+    report.add_argument("name", choices=sorted(REPORTS))
     db(report)
     report.add_argument("--format", choices=("json", "csv", "table"), default="table")
     for name, kind in (("--region", int), ("--program-id", int), ("--fiscal-year", int)):
@@ -86,7 +95,7 @@ def _report(args: argparse.Namespace) -> int:
     f = reports.Filters(args.region, args.program_id, args.fiscal_year, args.since, args.until)
     _, sessions = open_database(args.db)
     with sessions() as s:
-        result: Any = getattr(reports, f"{args.name}_report")(s, f)
+        result: Any = getattr(reports, REPORTS[args.name])(s, f)
     if args.name == "summary":
         rows = [
             {"scope": "total", **result["totals"].model_dump()},

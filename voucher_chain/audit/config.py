@@ -1,5 +1,6 @@
-"""Thresholds of the anomaly rules: defaults here, overridden by a TOML file (``[anomalies]``
-table, or top-level keys) and/or ``VOUCHER_CHAIN_AUDIT_*`` environment variables."""
+"""Thresholds of the anomaly rules: defaults here, overridden by ``VOUCHER_CHAIN_AUDIT_*``
+environment variables, which a TOML file (``[anomalies]`` table, or top-level keys) overrides
+in turn. Unknown keys are refused."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ class AnomalyConfig(BaseSettings):
 
 
 def load_config(path: Path | None = None, **overrides: Any) -> AnomalyConfig:
-    """Defaults < TOML file < environment < ``overrides``."""
+    """Defaults < environment < TOML file < ``overrides``."""
     values: dict[str, Any] = {}
     if path is not None:
         document = tomllib.loads(path.read_text())

@@ -10,8 +10,9 @@
   n; otherwise :class:`~voucher_chain.audit.errors.ReorgDetected`. ``confirmations`` keeps the
   indexer that many blocks behind the head (for chains whose finality is probabilistic; 0 for
   the embedded node and QBFT, which finalise immediately).
-- **Failed transactions** are not events: each mined transaction's receipt is read, and for a
-  status-0 one the call is replayed at the parent block to recover the contract error.
+- **Failed transactions** are not events: the receipt of each mined transaction that logged
+  nothing is read, and for a status-0 one the call is replayed at the parent block to recover
+  the contract error.
 """
 
 from __future__ import annotations
@@ -168,46 +169,62 @@ class Indexer:
             s.add(row)
             s.flush()
             events = raw = failed = 0
+            logs = self._logs(number, block_hash)
+            with_logs = {_hex(log["transactionHash"]) for log in logs}
             for tx in block["transactions"]:
                 assert isinstance(tx, Mapping)
-                receipt = self.w3.eth.get_transaction_receipt(tx["hash"])
                 tx_hash = _hex(tx["hash"])
+                if tx_hash in with_logs:
+                    continue  # a transaction that logged did not revert
+                receipt = self.w3.eth.get_transaction_receipt(tx["hash"])
                 if receipt["status"] == 0:
                     self._failed(s, number, ts, tx, tx_hash)
                     failed += 1
-                for log in receipt["logs"]:
-                    decoded = self.decoder.decode_log(log)
-                    log_index = int(log["logIndex"])
-                    if isinstance(decoded, Decoded):
-                        s.add(
-                            EventRow(
-                                block_number=number,
-                                tx_hash=tx_hash,
-                                tx_index=int(receipt["transactionIndex"]),
-                                log_index=log_index,
-                                timestamp=ts,
-                                contract=decoded.contract,
-                                name=decoded.name,
-                                args=to_json(decoded.args),
-                            )
+            for log in logs:
+                decoded = self.decoder.decode_log(log)
+                tx_hash, log_index = _hex(log["transactionHash"]), int(log["logIndex"])
+                if isinstance(decoded, Decoded):
+                    s.add(
+                        EventRow(
+                            block_number=number,
+                            tx_hash=tx_hash,
+                            tx_index=int(log["transactionIndex"]),
+                            log_index=log_index,
+                            timestamp=ts,
+                            contract=decoded.contract,
+                            name=decoded.name,
+                            args=to_json(decoded.args),
                         )
-                        apply_event(s, decoded.name, decoded.args, ts, number, self._reader)
-                        events += 1
-                    else:
-                        s.add(
-                            RawLogRow(
-                                block_number=number,
-                                tx_hash=tx_hash,
-                                log_index=log_index,
-                                address=to_checksum_address(log["address"]),
-                                topics=to_json({"t": [_hex(t) for t in log["topics"]]}),
-                                data=_hex(log["data"]),
-                                reason=decoded.reason,
-                            )
+                    )
+                    apply_event(s, decoded.name, decoded.args, ts, number, self._reader)
+                    events += 1
+                else:
+                    s.add(
+                        RawLogRow(
+                            block_number=number,
+                            tx_hash=tx_hash,
+                            log_index=log_index,
+                            address=to_checksum_address(log["address"]),
+                            topics=to_json({"t": [_hex(t) for t in log["topics"]]}),
+                            data=_hex(log["data"]),
+                            reason=decoded.reason,
                         )
-                        raw += 1
+                    )
+                    raw += 1
             row.failed_tx_count = failed
             return events, raw, failed
+
+    def _logs(self, number: int, block_hash: str) -> list[Any]:
+        """Every log of block ``number`` (any address: foreign ones are kept raw), in order.
+
+        One ``eth_getLogs`` per block instead of a receipt per transaction (eth-tester finds a
+        receipt by scanning every block); receipts are read only for transactions that logged
+        nothing, to see whether they failed."""
+        logs = list(self.w3.eth.get_logs({"fromBlock": number, "toBlock": number}))
+        for log in logs:
+            if _hex(log["blockHash"]) != block_hash:
+                raise ReorgDetected(number, block_hash, _hex(log["blockHash"]))
+        return sorted(logs, key=lambda log: int(log["logIndex"]))
 
     def _failed(
         self, s: Session, number: int, ts: int, tx: Mapping[str, Any], tx_hash: str

@@ -248,15 +248,13 @@ def summary_report(s: Session, f: Filters = Filters()) -> dict[str, Any]:
     per_program = program_figures(s, f)
     chosen = {p.program_id for p in per_program}
     settled = _settled_orders(s, f, chosen)
-    issued_to = {
-        int(a["enterpriseOrg"])
-        for name, ts, a in _events(s, ("VouchersIssued",))
-        if int(a["programId"]) in chosen
-        and (f.since is None and f.until is None or f.in_period(ts))
-    }
+    issued_to: dict[int, set[int]] = defaultdict(set)  # program → enterprises issued to
+    for _, ts, a in _events(s, ("VouchersIssued",)):
+        if int(a["programId"]) in chosen and _period(f, ts):
+            issued_to[int(a["programId"])].add(int(a["enterpriseOrg"]))
     totals = _sum(per_program)
     totals.institutions = len({o.institution_org for o in settled})
-    totals.enterprises = len(issued_to)
+    totals.enterprises = len(set[int]().union(*issued_to.values()))
     by_region: dict[int, list[ProgramFigures]] = defaultdict(list)
     for p in per_program:
         by_region[province_of(p.issuer_region)].append(p)
@@ -265,7 +263,7 @@ def summary_report(s: Session, f: Filters = Filters()) -> dict[str, Any]:
         r = RegionFigures(region=region, **_sum(figs).model_dump())
         ids = {p.program_id for p in figs}
         r.institutions = len({o.institution_org for o in settled if o.program_id in ids})
-        r.enterprises = sum(p.enterprises for p in figs)
+        r.enterprises = len(set[int]().union(*(issued_to[i] for i in ids)))
         regions.append(r)
     return {"totals": totals, "programs": per_program, "regions": regions}
 

@@ -66,6 +66,10 @@ class AuditService:
         with self.sessions() as s:
             yield s
 
+    def stop_soon(self) -> None:
+        """Asks the follower to stop after its current poll (does not wait)."""
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
