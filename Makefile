@@ -13,8 +13,12 @@
 #   make anvil-deps      npm ci in tests/external/ (Anvil, an external EVM node) when stale
 #   make pytest-anvil    the contract tests, the services scenarios, the API end-to-end test and
 #                        the Besu tooling against Anvil (an external node nobody here wrote)
-#   make test            venv, contracts-deps, ethers-deps, anvil-deps, lint, types, slither,
-#                        pytest, pytest-node, pytest-anvil (in order, fail fast)
+#   make chromium        Debian's chromium (and a CJK font) for the browser tests, when missing
+#   make pytest-web      the web apps' browser tests alone (tests/web, headless Chromium)
+#   make web-vendor      npm ci in web/ and copy ethers/Chart.js into api/web/vendor (commit it)
+#   make test            venv, contracts-deps, ethers-deps, anvil-deps, chromium, lint, types,
+#                        slither, pytest (tests/web included), pytest-node, pytest-anvil (in
+#                        order, fail fast)
 #   make run             voucher-chain up: the embedded dev node (var/node) and the API
 #   make clean           remove venvs, node_modules and caches (keeps contracts/build and var/)
 
@@ -44,8 +48,8 @@ PACKAGE_INITS := $(wildcard voucher_chain/__init__.py api/__init__.py)
 MYPY_DIRS := voucher_chain api tests scripts
 MYPY_TARGETS = $(foreach d,$(MYPY_DIRS),$(if $(shell find $(d) -name '*.py' -print -quit 2>/dev/null),$(d)))
 
-.PHONY: venv contracts-deps ethers-deps anvil-deps contracts lint fmt types slither pytest pytest-node \
-	pytest-anvil test run clean
+.PHONY: venv contracts-deps ethers-deps anvil-deps chromium contracts lint fmt types slither \
+	pytest pytest-node pytest-anvil pytest-web web-vendor test run clean
 
 venv: $(VENV_STAMP)
 	@:
@@ -86,6 +90,27 @@ $(NODE_MODULES_STAMP): contracts/package-lock.json contracts/package.json
 	@cd contracts && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The browser of the web apps' tests: Debian's chromium, driven by Playwright through its
+# executable path (no `playwright install`, which downloads). The CJK font draws the Chinese UI.
+CHROMIUM := /usr/lib/chromium/chromium
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+
+chromium:
+	@if [[ -x $(CHROMIUM) && -f $(CJK_FONT) ]]; then exit 0; fi; \
+	if [[ $$(id -u) -ne 0 ]]; then \
+		echo "The browser tests need Debian's chromium and fonts-wqy-microhei; installing them" \
+		     "needs root: sudo apt-get install -y chromium fonts-wqy-microhei" >&2; exit 1; fi; \
+	echo "apt-get install chromium fonts-wqy-microhei"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		chromium fonts-wqy-microhei >/dev/null
+
+pytest-web: venv chromium
+	@$(BIN)/pytest tests/web $(PYTEST_ARGS)
+
+# Front-end packages: web/package.json + lock → api/web/vendor (committed; `make run` needs no npm)
+web-vendor:
+	@cd web && npm ci --no-audit --no-fund --loglevel=error && node vendor.mjs
+
 contracts: contracts-deps
 	@node contracts/build.js
 
@@ -120,13 +145,14 @@ pytest-anvil: venv anvil-deps
 	@VOUCHER_CHAIN_TEST_BACKEND=anvil $(BIN)/pytest tests/contracts tests/services \
 		tests/api/test_end_to_end.py tests/besu tests/external $(PYTEST_ARGS)
 
-test: venv contracts-deps ethers-deps anvil-deps lint types slither pytest pytest-node pytest-anvil
+test: venv contracts-deps ethers-deps anvil-deps chromium lint types slither pytest pytest-node \
+	pytest-anvil
 
 run: venv
 	@$(BIN)/voucher-chain up --data-dir var
 
 clean:
-	rm -rf $(VENV) .venv-slither contracts/node_modules tests/external/node_modules .slither \
-		crytic-export \
+	rm -rf $(VENV) .venv-slither contracts/node_modules tests/external/node_modules \
+		web/node_modules test-results test-screenshots .slither crytic-export \
 		.mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
 	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +

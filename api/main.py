@@ -4,11 +4,16 @@ those from the settings alone (``voucher-chain serve --rpc URL``)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from eth_utils.address import to_checksum_address
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
 from web3 import HTTPProvider, Web3
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
@@ -20,6 +25,7 @@ from api.idempotency import require_key_in_document
 from api.metrics import Metrics, install_metrics
 from api.routers import (
     accounts,
+    accreditations,
     applications,
     audit,
     auth,
@@ -41,7 +47,17 @@ from voucher_chain.contracts import Protocol
 from voucher_chain.services import Transact, VoucherClient
 from voucher_chain.signer import Keystore, LocalSigner, Relayer, Submitter
 
-__all__ = ["connect", "create_app", "serve"]
+__all__ = ["WEB_APPS", "WEB_DIR", "WEB_HEADERS", "connect", "create_app", "serve"]
+
+#: The web apps' static files (plain ES modules and vendored packages: no build at run time).
+WEB_DIR = Path(__file__).parent / "web"
+#: The web apps by path under ``/app/``.
+WEB_APPS = {
+    "wallet": "enterprise wallet",
+    "institution": "institution console",
+    "issuer": "issuer console",
+    "regulator": "regulator dashboard",
+}
 
 #: Every error the API answers has the one body shape; the document says so for each status.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -67,6 +83,7 @@ ROUTERS = (
     applications,
     vouchers,
     categories,
+    accreditations,
     services,
     orders,
     disputes,
@@ -139,7 +156,37 @@ def create_app(
         return require_key_in_document(build_document())
 
     app.openapi = openapi  # type: ignore[method-assign]
+    mount_web_apps(app)
     return app
+
+
+#: Headers of every web-app file: scripts, styles and requests from this origin only (inline
+#: styles for Chart.js's canvas sizing; data:/blob: for the icon and downloads), no framing.
+WEB_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+class _WebFiles(StaticFiles):
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers.update(WEB_HEADERS)
+        return response
+
+
+def mount_web_apps(app: FastAPI) -> None:
+    """The web apps at ``/app/<name>/`` (``/`` leads there); outside the OpenAPI document."""
+    app.mount("/app", _WebFiles(directory=WEB_DIR, html=True), name="web")
+
+    @app.get("/", include_in_schema=False)
+    def _home() -> RedirectResponse:
+        return RedirectResponse("/app/")
 
 
 def connect(settings: Settings) -> tuple[Protocol, Keystore | None]:

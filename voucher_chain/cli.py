@@ -32,7 +32,7 @@ def _up(args: argparse.Namespace) -> int:
     import logging
 
     from api.demo_data import LOGINS_FILE, custody_settings, ensure_demo_data
-    from api.main import serve
+    from api.main import WEB_APPS, serve
     from api.settings import Settings
     from voucher_chain.node import Node, NodeConfig, RpcServer, ensure_dev_protocol
 
@@ -56,6 +56,9 @@ def _up(args: argparse.Namespace) -> int:
         api_url = f"http://{args.host}:{args.port}"
         print(f"chain (JSON-RPC): {rpc.url}  data: {data_dir / 'node'}")
         print(f"API:              {api_url}  (OpenAPI at {api_url}/docs)")
+        print(f"Web apps:         {api_url}/app/")
+        for name, title in WEB_APPS.items():
+            print(f"  {title:<21}{api_url}/app/{name}/")
         logins = data_dir / LOGINS_FILE
         if demo is not None and logins.exists():
             state = "loaded now" if demo.seeded_now else "loaded on first start"

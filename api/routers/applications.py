@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from api.auth import Principal
-from api.deps import Client, Ctx, CurrentOrg, EnterpriseOrg, Idempotent, IssuerOrg
+from api.deps import Client, Ctx, CurrentOrg, EnterpriseOrg, Idempotent, IssuerOrg, Pagination
 from api.errors import NotFound
+from api.schemas.common import Paged, page_of
 from api.schemas.resources import ApplicationCreate, ReasonCreate
 from voucher_chain.contracts import OrgKind, call
 from voucher_chain.services import Application, Issuance, TxRef
@@ -40,6 +41,22 @@ def apply(
         lambda: ctx.client.programs.apply(actor, body.program_id, body.units, request_id),
         status_code=201,
     )
+
+
+@router.get("")
+def list_applications(
+    client: Client,
+    principal: CurrentOrg,
+    page: Pagination,
+    status: Annotated[str | None, Query(pattern="^(pending|approved|rejected)$")] = None,
+) -> Paged[Application]:
+    """Applications the caller may see: its own (an enterprise), those to its programs (an
+    issuer), all (a regulator); optionally of one status."""
+    found = [a for a in client.programs.applications() if status in (None, a.status)]
+    if principal.kind != OrgKind.REGULATOR:
+        issued = {p.id for p in client.programs.all() if p.budget.issuer_org == principal.org_id}
+        found = [a for a in found if a.enterprise_org == principal.org_id or a.program_id in issued]
+    return page_of(found, page)
 
 
 @router.get("/{application_id}")

@@ -22,7 +22,7 @@ from api.errors import NotFound
 from api.schemas.common import Paged, page_of
 from api.schemas.resources import OrderDeliver, OrderDispute, OrderPlace, OrderReject
 from voucher_chain.contracts import OrderState, OrgKind
-from voucher_chain.services import DisputeResolution, Order, OrderCreate, Settlement
+from voucher_chain.services import DisputeResolution, Order, OrderCreate, OrderStep, Settlement
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -77,6 +77,13 @@ def get(client: Client, principal: CurrentOrg, order_id: OrderId) -> Order:
     if order.state == OrderState.NONE or not _visible(client, principal, order):
         raise NotFound(f"no order {order_id}", order_id=order_id)
     return order
+
+
+@router.get("/{order_id}/steps")
+def steps(client: Client, principal: CurrentOrg, order_id: OrderId) -> list[OrderStep]:
+    """The order's history: each step with its on-chain transaction and time."""
+    get(client, principal, order_id)
+    return client.orders.steps(order_id)
 
 
 @router.post("/{order_id}/accept")

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Response, status
 
-from api.deps import Client, Ctx, CurrentOrg, FinanceOrg, Idempotent, IssuerOrg, Pagination
+from api.auth import Principal
+from api.deps import (
+    Client,
+    Ctx,
+    CurrentOrg,
+    FinanceOrg,
+    Idempotent,
+    IssuerOrg,
+    Pagination,
+    require_kinds,
+)
 from api.errors import NotFound
 from api.schemas.common import Paged
 from api.schemas.resources import FundCreate, IssueCreate
+from voucher_chain.contracts import OrgKind
 from voucher_chain.services import Issuance, Program, ProgramBudget, ProgramCreate, TxRef
 
 router = APIRouter(prefix="/programs", tags=["programs"])
 
 ProgramId = Annotated[int, Path(gt=0, lt=2**64)]
+CloserOrg = Annotated[Principal, Depends(require_kinds(OrgKind.ISSUER, OrgKind.FINANCE))]
 
 
 def _existing(client: Client, program_id: int) -> None:
@@ -70,3 +82,11 @@ def issue(
         ),
         status_code=201,
     )
+
+
+@router.post("/{program_id}/close", response_model=TxRef)
+def close(ctx: Ctx, principal: CloserOrg, program_id: ProgramId, once: Idempotent) -> Response:
+    """Closes a program after its settlement deadline, once no order is open: outstanding
+    vouchers expire and the remaining escrow returns to finance (or rolls over)."""
+    actor = ctx.actor(principal)
+    return once.run(lambda: ctx.client.programs.close(actor, program_id))

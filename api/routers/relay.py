@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Response
 
 from api.deps import Ctx, CurrentOrg, Idempotent
 from api.errors import NotFound, NotOwnRequest
-from api.schemas.resources import RelayCreate, RelayPublic
+from api.schemas.resources import RelayCreate, RelayPublic, RelayTemplate
+from voucher_chain.contracts import call
+from voucher_chain.signer import FORWARD_REQUEST_TYPES, forwarder_domain
 
 router = APIRouter(prefix="/relay", tags=["relay"])
+
+
+@router.get("/template")
+def template(ctx: Ctx, principal: CurrentOrg) -> RelayTemplate:
+    """What a self-custody wallet needs to sign a request for its account: the forwarder's
+    EIP-712 domain and types, the account's next forwarder nonce, the chain's time (for the
+    deadline) and the protocol contracts the relayer forwards to."""
+    if ctx.relayer is None:
+        raise NotFound("this API has no relayer account configured")
+    p = ctx.protocol
+    types: dict[str, Any] = {k: [dict(f) for f in v] for k, v in FORWARD_REQUEST_TYPES.items()}
+    return RelayTemplate(
+        domain=forwarder_domain(p.forwarder),
+        types=types,
+        account=principal.account,
+        nonce=int(call(p.forwarder.functions.nonces(principal.account))),
+        chain_time=int(p.w3.eth.get_block("latest")["timestamp"]),
+        contracts={"programs": p.programs.address, "orders": p.orders.address},
+    )
 
 
 @router.post("", response_model=RelayPublic)

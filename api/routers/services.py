@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Client, Ctx, CurrentOrg, InstitutionOrg, Pagination
 from api.schemas.common import Paged, page_of
@@ -59,3 +60,23 @@ def catalogue(
 def list_service(ctx: Ctx, principal: InstitutionOrg, body: ServiceCreate) -> ServiceListing:
     """Lists a service of the calling (accredited) institution."""
     return ctx.client.catalogue.list_service(ctx.actor(principal), body)
+
+
+class ServiceUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    price: int = Field(gt=0, lt=2**128, description="Fen per unit.")
+    active: bool = Field(description="False withdraws the service from the catalogue.")
+
+
+@router.patch("/{service_id}")
+def update_service(
+    ctx: Ctx,
+    principal: InstitutionOrg,
+    service_id: Annotated[int, Path(gt=0, lt=2**64)],
+    body: ServiceUpdate,
+) -> ServiceListing:
+    """Changes the price of one of the caller's services, or withdraws / relists it. Orders
+    already placed keep the price they were placed at."""
+    ctx.client.catalogue.update_service(ctx.actor(principal), service_id, body.price, body.active)
+    return ctx.client.catalogue.get(service_id)

@@ -22,6 +22,7 @@ __all__ = [
     "ReasonCreate",
     "RelayCreate",
     "RelayPublic",
+    "RelayTemplate",
     "RevokeCreate",
     "SettlementPublic",
 ]
@@ -75,7 +76,9 @@ class OrderReject(_Body):
 
 
 class OrderDeliver(_Body):
-    deliverable_hash: Bytes32 = Field(description="keccak256 of the deliverable.")
+    deliverable_hash: Bytes32 = Field(
+        description="A 32-byte hash of the deliverable (the institution console sends its SHA-256)."
+    )
 
 
 class OrderDispute(_Body):
@@ -105,6 +108,18 @@ class RelayPublic(BaseModel):
     block_number: int
     signer: str
     target: str
+
+
+class RelayTemplate(BaseModel):
+    """The parts of a ForwardRequest the API knows: sign ``{types, domain, primaryType:
+    "ForwardRequest", message: {from: account, to, value: 0, gas, nonce, deadline, data}}``."""
+
+    domain: dict[str, Any]
+    types: dict[str, Any]
+    account: str = Field(description="The caller's account (the request's ``from``).")
+    nonce: int = Field(description="The account's next forwarder nonce.")
+    chain_time: int = Field(description="The latest block's time; deadlines count from it.")
+    contracts: dict[str, str] = Field(description="Target contracts by name.")
 
 
 class SettlementPublic(Settlement):

@@ -57,6 +57,7 @@ ENDPOINTS: list[tuple[str, str, Any, tuple[str, ...]]] = [
     ("GET", "/vouchers?org_id={ent}", None, (ENT, REG)),
     ("GET", "/services?category=0&region=310000&max_price=100", None, ALL),
     ("POST", "/services", {"category": 0, "price": 100, "name": "x"}, (INST,)),
+    ("PATCH", "/services/999", {"price": 100, "active": True}, (INST,)),
     (
         "POST",
         "/orders",
@@ -88,6 +89,13 @@ ENDPOINTS: list[tuple[str, str, Any, tuple[str, ...]]] = [
     ("POST", "/categories", {"name": "x"}, (GOV,)),
     ("GET", "/disputes", None, ALL),
     ("GET", "/vouchers/history?org_id={ent}", None, (ENT, REG)),
+    # what the web apps need (docs/web.md)
+    ("GET", "/applications?status=pending", None, ALL),
+    ("POST", "/programs/999/close", None, (ISSUER, FIN)),
+    ("GET", "/orders/999/steps", None, ALL),
+    ("GET", "/relay/template", None, ALL),
+    ("GET", "/accreditations/{inst}", None, ALL),
+    ("PUT", "/accreditations/{inst}", {"categories": 1}, (ISSUER, GOV)),
     ("POST", "/supervision/pause", None, (GOV,)),
     ("POST", "/supervision/unpause", None, (GOV,)),
     # the audit (regulators only; docs/audit.md)

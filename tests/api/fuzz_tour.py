@@ -170,7 +170,10 @@ def tour(f: Fuzz) -> None:
     _governor(f)
     accounts, wallet = _accounts(f)
     _relay(f, program, wallet)
+    _web_routes(f, service, orders)
     _after_deadlines(f, to_claim, to_expire)
+    # every order is final now, and the settlement deadline has passed: the program closes
+    f.ok("issuer", "POST", "/programs/{program_id}/close", f"{p}/close")
     audit_ids = _audit(f)
     f.ids = {
         "program_id": [program],
@@ -248,3 +251,20 @@ def _after_deadlines(f: Fuzz, to_claim: int, to_expire: int) -> None:
     f.ok("institution", "POST", o + "/claim", f"/orders/{to_claim}/claim")
     f.scene.world.travel(331 * 86400)
     f.ok("enterprise", "POST", o + "/expire", f"/orders/{to_expire}/expire")
+
+
+def _web_routes(f: Fuzz, service: int, orders: list[int]) -> None:
+    """What the web apps added: repricing, an order's steps, the application queue, the relay
+    template, accreditation."""
+    inst = f.scene.orgs["institution"].id
+    body = {"price": PRICE, "active": True}
+    f.ok("institution", "PATCH", "/services/{service_id}", f"/services/{service}", json=body)
+    for oid in orders:
+        f.ok("enterprise", "GET", "/orders/{order_id}/steps", f"/orders/{oid}/steps")
+    for role in ("enterprise", "issuer", "regulator"):
+        f.ok(role, "GET", "/applications", params={"status": "approved"})
+    f.ok("enterprise", "GET", "/relay/template")
+    path = "/accreditations/{org_id}"
+    f.ok("institution", "GET", path, f"/accreditations/{inst}")
+    mask = {"categories": Category.mask()}
+    f.ok("issuer", "PUT", path, f"/accreditations/{inst}", json=mask)

@@ -30,6 +30,10 @@ class CatalogueService(Service):
         fn = self.p.catalogue.functions.accredit(institution_org, categories)
         return self._ref(self._send(fn, actor))
 
+    def accreditation(self, institution_org: int) -> int:
+        """The category mask an institution is accredited for (0: none)."""
+        return int(self._call(self.p.catalogue.functions.accreditation(institution_org)))
+
     def list_service(self, institution: str, service: ServiceCreate) -> ServiceListing:
         fn = self.p.catalogue.functions.listService(service.category, service.price, service.name)
         receipt = self._send(fn, institution)

@@ -289,6 +289,15 @@ class Settlement(_Model):
     tx: TxRef
 
 
+class OrderStep(_Model):
+    """One step of an order's life (placed, accepted, delivered, settled, ...), with its
+    transaction and the block's time."""
+
+    step: str = Field(description="The event's name without 'Order': Placed, Settled, ...")
+    tx: TxRef
+    at: int = Field(description="Unix time of the block.")
+
+
 class DisputeResolution(_Model):
     units: Annotated[int, Field(ge=0, lt=2**128)]
     own_funds: Fen

@@ -4,8 +4,10 @@ claim, dispute, resolve, expire — each safe to retry."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
+from eth_typing import ABIEvent
+from eth_utils.abi import event_abi_to_log_topic
 from web3.contract.contract import ContractFunction
 
 from voucher_chain.contracts.types import OrderState, SettlementMethod
@@ -15,6 +17,7 @@ from voucher_chain.services.models import (
     DisputeResolution,
     Order,
     OrderCreate,
+    OrderStep,
     Settlement,
     TxRef,
     request_id_bytes,
@@ -131,6 +134,31 @@ class OrderService(Service):
         """Every payment an institution received for orders, with its transaction."""
         logs = self._logs(self.p.orders, "OrderSettled", {"institutionOrg": institution_org})
         return [self._settlement(args, ref) for args, ref in logs]
+
+    def steps(self, order_id: int) -> list[OrderStep]:
+        """Every event of an order, oldest first, each with its transaction and time. Every
+        order-book event has the order id as its first indexed argument: one log query."""
+        topic = "0x" + order_id.to_bytes(32, "big").hex()
+        logs = self.p.w3.eth.get_logs(
+            {"address": self.p.orders.address, "fromBlock": 0, "topics": [None, topic]}
+        )
+        by_topic = {
+            "0x" + event_abi_to_log_topic(cast(ABIEvent, e)).hex(): cast(ABIEvent, e)["name"]
+            for e in self.p.orders.abi
+            if e.get("type") == "event"
+        }
+        times: dict[int, int] = {}
+        out = []
+        for log in logs:
+            name = by_topic.get("0x" + bytes(log["topics"][0]).hex())
+            if name is None:
+                continue
+            block = int(log["blockNumber"])
+            if block not in times:
+                times[block] = int(self.p.w3.eth.get_block(block)["timestamp"])
+            ref = TxRef(tx_hash=log["transactionHash"].to_0x_hex(), block_number=block)
+            out.append(OrderStep(step=name.removeprefix("Order"), tx=ref, at=times[block]))
+        return out
 
     # -- internals --------------------------------------------------------------------------------
 

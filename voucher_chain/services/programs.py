@@ -130,6 +130,11 @@ class ProgramService(Service):
             tx=tx,
         )
 
+    def applications(self) -> list[Application]:
+        """Every application, oldest first."""
+        count = int(self._call(self.p.programs.functions.applicationCount()))
+        return [self.application(i) for i in range(1, count + 1)]
+
     def approve(self, issuer: str, application_id: int) -> Issuance:
         """Approves a pending application, issuing its vouchers; a retry issues nothing more."""
 
