@@ -21,6 +21,7 @@ from api.schemas.auth import ApiKeyCreated, ApiKeyPublic
 from api.schemas.organisations import OrganisationRegister, OrganisationRegistered
 from api.schemas.resources import OrganisationMe
 from voucher_chain.contracts import OrgKind, OrgStatus
+from voucher_chain.contracts.regions import matches
 from voucher_chain.services import Organisation, OrganisationCreate, VoucherClient
 
 router = APIRouter(prefix="/organisations", tags=["organisations"])
@@ -28,17 +29,6 @@ router = APIRouter(prefix="/organisations", tags=["organisations"])
 RegistrarOrg = Annotated[Principal, Depends(require_kinds(OrgKind.GOVERNOR, OrgKind.ISSUER))]
 #: What an issuer may register (``Kinds.VOUCHER_HOLDERS | Kinds.INSTITUTION``).
 ISSUER_REGISTERS = (OrgKind.ENTERPRISE, OrgKind.STARTUP_TEAM, OrgKind.INSTITUTION)
-
-
-def region_matches(pattern: int, code: int) -> bool:
-    """``Regions.matches``: 0 national, ``PP0000`` a province, ``PPCC00`` a prefecture."""
-    if pattern == 0:
-        return True
-    if pattern % 10000 == 0:
-        return code // 10000 == pattern // 10000
-    if pattern % 100 == 0:
-        return code // 100 == pattern // 100
-    return code == pattern
 
 
 def check_registrar(
@@ -54,7 +44,7 @@ def check_registrar(
             kind=body.kind.name.lower(),
         )
     own_region = client.registry.get(principal.org_id).region
-    if not region_matches(own_region, body.region):
+    if not matches(own_region, body.region):
         raise Forbidden(
             f"region {body.region} is outside the issuer's region {own_region}",
             region=body.region,

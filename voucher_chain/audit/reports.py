@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from voucher_chain.audit.decode import from_json
 from voucher_chain.audit.models import BlockRow, EventRow, OrderRow, OrgRow, ProgramRow
-from voucher_chain.audit.regions import matches, province_of
+from voucher_chain.contracts.regions import matches, province_of
 
 __all__ = [
     "Filters",

@@ -1,5 +1,5 @@
-"""GB/T 2260 region codes: patterns (``0`` national, ``310000`` Shanghai, ``330500`` Huzhou,
-``330522`` Changxing) and the province a code belongs to."""
+"""GB/T 2260 region codes as Regions.sol reads them: patterns (``0`` national, ``310000``
+Shanghai, ``330500`` Huzhou, ``330522`` Changxing) and the province a code belongs to."""
 
 from __future__ import annotations
 
