@@ -30,13 +30,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # scripts.bench_workload, tests.external.anvil
 
 from web3 import HTTPProvider, Web3  # noqa: E402
-from web3.types import RPCEndpoint, RPCResponse  # noqa: E402
+from web3.types import RPCEndpoint  # noqa: E402
 
 from scripts.bench_workload import OPERATIONS, Result, Workload, machine  # noqa: E402
 from voucher_chain.contracts import Protocol, deploy_protocol  # noqa: E402
@@ -55,10 +54,11 @@ class CountingProvider(HTTPProvider):
         self.counts: Counter[str] = Counter()
         self._lock = threading.Lock()
 
-    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+    def _make_request(self, method: RPCEndpoint, request_data: bytes) -> bytes:
+        # below web3's request cache: only what goes over the wire is counted
         with self._lock:
             self.counts[method] += 1
-        return super().make_request(method, params)
+        return super()._make_request(method, request_data)
 
 
 @dataclass

@@ -20,10 +20,15 @@ class CountingProvider(HTTPProvider):
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self.calls: Counter[str] = Counter()
+        self.sent: Counter[str] = Counter()  # below web3's request cache: over the wire
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         self.calls[str(method)] += 1
         return super().make_request(method, params)
+
+    def _make_request(self, method: RPCEndpoint, request_data: bytes) -> bytes:
+        self.sent[str(method)] += 1
+        return super()._make_request(method, request_data)
 
 
 def _signer(tmp_path: Path) -> LocalSigner:
@@ -46,12 +51,19 @@ def test_receipts_are_pushed_not_polled(dev_chain: DevChain, tmp_path: Path) -> 
     w3 = Web3(provider)
     protocol = Protocol.at(w3, dev_chain.protocol.addresses())
     submitter = Submitter(w3, signer)
+    provider.calls.clear()
+    provider.sent.clear()
     for i in range(5):
         fn = protocol.settlement.functions.approve(account.address, i + 1)
         receipt = submitter.transact(fn, sender)
         assert receipt["status"] == 1
     assert provider.calls[PUSHED_RECEIPT_WAIT] == 5
     assert provider.calls["eth_getTransactionReceipt"] == 5  # one fetch each, for web3's format
+    # web3 asks for the chain id several times per transaction; the cache keys on the params'
+    # form, and web3 passes them two ways ([] and ()): at most two requests reach the node
+    assert provider.calls["eth_chainId"] >= 10
+    assert provider.sent["eth_chainId"] <= 2
+    assert provider.sent["eth_estimateGas"] == provider.calls["eth_estimateGas"] == 5  # uncached
 
 
 class CountingTesterProvider(EthereumTesterProvider):

@@ -20,6 +20,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import TimeExhausted, Web3RPCError
+from web3.providers.base import BaseProvider
 from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt
 
 from voucher_chain.contracts.revert import protocol_error_decoder, revert_data_of
@@ -101,6 +102,20 @@ def gas_with_margin(estimate: int) -> int:
     return estimate * 13 // 10 + 25_000
 
 
+def cache_chain_id(w3: Web3) -> None:
+    """Lets ``w3``'s provider answer ``eth_chainId`` from its cache after the first request.
+
+    web3 asks the node for the chain id five times per transaction (its validation middleware
+    and transaction building), 20 requests per order in scripts/bench, and a node's chain id never
+    changes. Only ``eth_chainId`` is made cacheable, and only on a provider whose caching is
+    off: a caller that configured request caching keeps its own setting.
+    """
+    provider = w3.provider
+    if isinstance(provider, BaseProvider) and not provider.cache_allowed_requests:
+        provider.cacheable_requests = {RPCEndpoint("eth_chainId")}
+        provider.cache_allowed_requests = True
+
+
 class Submitter:
     """Builds, signs, sends and confirms contract transactions for the accounts of a signer."""
 
@@ -115,6 +130,7 @@ class Submitter:
         poll_interval: float = 0.01,
     ) -> None:
         self.w3 = w3
+        cache_chain_id(w3)
         self.signer = signer
         self.nonces = NonceManager(w3)
         self.receipt_timeout = receipt_timeout
