@@ -63,6 +63,8 @@ def test_receipts_are_pushed_not_polled(dev_chain: DevChain, tmp_path: Path) -> 
     # form, and web3 passes them two ways ([] and ()): at most two requests reach the node
     assert provider.calls["eth_chainId"] >= 10
     assert provider.sent["eth_chainId"] <= 2
+    # the node's fees are zero: asked for the first transaction only, then sent as zero
+    assert provider.sent["eth_maxPriorityFeePerGas"] == 1
     assert provider.sent["eth_estimateGas"] == provider.calls["eth_estimateGas"] == 5  # uncached
 
 

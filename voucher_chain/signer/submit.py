@@ -21,7 +21,7 @@ from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import TimeExhausted, Web3RPCError
 from web3.providers.base import BaseProvider
-from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt
+from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt, Wei
 
 from voucher_chain.contracts.revert import protocol_error_decoder, revert_data_of
 from voucher_chain.errors import TransactionFailed, VoucherChainError
@@ -140,6 +140,11 @@ class Submitter:
         self._chain_id: int | None = None
         #: whether the node offers PUSHED_RECEIPT_WAIT (None: not tried yet)
         self._pushed_wait: bool | None = None
+        #: whether the node's fees are zero (None: not known yet). The first transaction's fees
+        #: come from web3 (eth_maxPriorityFeePerGas, base fee of the latest block); when both
+        #: are zero (the embedded node pins them) later transactions send zero fees without
+        #: asking, until the node refuses one.
+        self._free_gas: bool | None = None
 
     @property
     def chain_id(self) -> int:
@@ -159,7 +164,11 @@ class Submitter:
             params: TxParams = {"from": address, "nonce": Nonce(nonce), "chainId": self.chain_id}
             estimate = self._guard_revert(lambda: fn.estimate_gas(params))
             params["gas"] = gas_with_margin(estimate)
+            if self._free_gas:
+                params["maxFeePerGas"] = params["maxPriorityFeePerGas"] = Wei(0)
             tx = self._guard_revert(lambda: fn.build_transaction(params))
+            if self._free_gas is None:
+                self._free_gas = tx.get("maxFeePerGas") == 0 and tx.get("maxPriorityFeePerGas") == 0
             signed = self.signer.sign_transaction(address, dict(tx))
             tx_hash = self._send(signed.raw_transaction, signed.hash)
         return self.wait(tx_hash)
@@ -237,6 +246,7 @@ class Submitter:
                 data = revert_data_of(exc)
                 if data is not None:
                     raise protocol_error_decoder().decode(data) from None
+                self._free_gas = None  # e.g. fees no longer zero: ask the node again next time
                 raise TransactionFailed(f"the node refused the transaction: {exc}") from exc
         raise AssertionError("unreachable")
 
