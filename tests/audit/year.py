@@ -115,8 +115,9 @@ def _drive(world: World, year: Year) -> None:
     rng = random.Random(7)
     planted = year.planted
     regions = (SHANGHAI, ZHEJIANG, BEIJING)
-    # each enterprise pays ¥5,000 in vouchers and ¥5,000 of its own per clean order
-    per_ent = math.ceil(year.clean / 9) + 1
+    # each enterprise pays ¥5,000 in vouchers and ¥5,000 of its own per clean order; ten orders'
+    # worth more covers the planted orders (at most ¥25,000 of vouchers for one enterprise)
+    per_ent = math.ceil(year.clean / 9) + 10
     grant = max(150_000, per_ent * 5_000) * YUAN
     programs, ents, issuers = {}, {}, {}
     for region in regions:
