@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from web3 import Web3
 
+from tests.audit.year import Year, simulate_year
 from tests.world import World
 from voucher_chain.contracts import Protocol
 from voucher_chain.sandbox import RpcChainControl
@@ -41,3 +43,10 @@ def node_world(data_dir: Path, accounts: int = 40) -> Iterator[tuple[World, str]
             server.stop()
     finally:
         node.close()
+
+
+@pytest.fixture(scope="package")
+def year(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Year]:
+    """The simulated year (tests/audit/year.py), built once for every test that reads it."""
+    with node_world(tmp_path_factory.mktemp("node")) as (world, _):
+        yield from simulate_year(world, tmp_path_factory.mktemp("year"))

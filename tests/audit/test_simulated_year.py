@@ -5,159 +5,43 @@ none; verify passes, then catches a tampered index row."""
 
 from __future__ import annotations
 
-import random
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, sessionmaker
-from web3 import Web3
 
-from tests.audit.conftest import node_world
-from tests.world import BEIJING, DAY, HANGZHOU, SHANGHAI, SHANGHAI_PUDONG, YUAN, ZHEJIANG, World
+from tests.audit.year import Year
+from tests.world import BEIJING, DAY, SHANGHAI, YUAN, ZHEJIANG
 from voucher_chain.audit import anomalies, reports
 from voucher_chain.audit.config import load_config
-from voucher_chain.audit.db import open_database
 from voucher_chain.audit.decode import from_json
-from voucher_chain.audit.indexer import Indexer, latest_state_reads
+from voucher_chain.audit.indexer import latest_state_reads
 from voucher_chain.audit.models import EventRow, OrderRow, ProgramRow
 from voucher_chain.audit.verify import verify
-from voucher_chain.contracts import Category, call
+from voucher_chain.contracts import call
 
-CLEAN_ORDERS = 150  # 5 blocks each (4 transactions and a time travel)
-
-
-def _settle(
-    world: World, ent: Any, inst: Any, service: int, program: int, price: int, wait: int
-) -> int:
-    order = world.place(ent, service, program, price // 2, price - price // 2)
-    world.deliver(inst, order)
-    if wait:
-        world.travel(wait)
-    world.send(world.p.orders.functions.confirm(order), ent)
-    return order
+# ProgramManager.state(): the ProgramState struct's fields, in declaration order
+FUNDED, ROLLED_IN, PAID, RETURNED, ISSUED, REDEEMED, REVOKED, EXPIRED = 3, 4, 5, 6, 7, 8, 9, 10
 
 
-@pytest.fixture(scope="module")
-def year(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[World, sessionmaker[Session], dict[str, Any]]]:
-    with node_world(tmp_path_factory.mktemp("node")) as (world, _):
-        yield from _year(world, tmp_path_factory)
-
-
-def _year(
-    world: World, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[World, sessionmaker[Session], dict[str, Any]]]:
-    rng = random.Random(7)
-    planted: dict[str, Any] = {}
-    regions = (SHANGHAI, ZHEJIANG, BEIJING)
-    programs, ents, issuers = {}, {}, {}
-    for region in regions:
-        issuer, finance = world.issuer(region), world.finance(region)
-        issuers[region] = (issuer, finance)
-        programs[region] = world.program(
-            issuer, finance, budget=2_000_000 * YUAN, full_cover_threshold=5_000 * YUAN
-        )
-        ents[region] = [
-            world.enterprise(region + 100 + i, employees=rng.choice((8, 20, 60, 150)))
-            for i in range(3)
-        ]
-        for ent in ents[region]:
-            world.issue(issuer, programs[region], ent, 150_000 * YUAN)
-            world.deposit(ent, 400_000 * YUAN)
-    insts = [world.institution(r) for r in (SHANGHAI_PUDONG, SHANGHAI, HANGZHOU, ZHEJIANG, BEIJING)]
-    services = [world.list_service(inst, Category.TESTING, 10_000 * YUAN) for inst in insts]
-    for i in range(CLEAN_ORDERS):
-        region = regions[i % 3]
-        k = rng.randrange(len(insts))
-        ent = ents[region][(i // 3) % 3]
-        _settle(world, ent, insts[k], services[k], programs[region], 10_000 * YUAN, DAY + 3600)
-    # planted: a ¥20,000 order confirmed at once
-    big = world.list_service(insts[0], Category.COOPERATIVE_RD, 20_000 * YUAN)
-    planted["fast"] = _settle(
-        world, ents[SHANGHAI][0], insts[0], big, programs[SHANGHAI], 20_000 * YUAN, 0
-    )
-    world.travel(3 * DAY)
-    # planted: three ¥2,000 orders, each under the ¥5,000 full-cover threshold, in two days
-    small = world.list_service(insts[1], Category.TESTING, 2_000 * YUAN)
-    planted["split"] = [
-        _settle(
-            world, ents[ZHEJIANG][1], insts[1], small, programs[ZHEJIANG], 2_000 * YUAN, DAY // 2
-        )
-        for _ in range(3)
-    ]
-    world.travel(3 * DAY)
-    # planted: an institution at 5× its peers' price
-    dear = world.list_service(insts[2], Category.TESTING, 50_000 * YUAN)
-    planted["dear"] = _settle(
-        world, ents[BEIJING][2], insts[2], dear, programs[BEIJING], 50_000 * YUAN, 6 * DAY
-    )
-    # planted: the institution pays half back to the enterprise
-    world.send(
-        world.p.settlement.functions.transfer(ents[BEIJING][2].account, 25_000 * YUAN), insts[2]
-    )
-    planted["round_trip"] = (insts[2].id, ents[BEIJING][2].id)
-    # planted: ¥20,000 charged for a service first listed at ¥10,000 and then re-priced (2× its
-    # catalogue price; under 3× the peers' ¥10,000 median, so only the catalogue half fires)
-    repriced = world.list_service(insts[3], Category.TESTING, 10_000 * YUAN)
-    world.send(world.p.catalogue.functions.updateService(repriced, 20_000 * YUAN, True), insts[3])
-    planted["catalogue"] = (
-        _settle(
-            world, ents[SHANGHAI][1], insts[3], repriced, programs[SHANGHAI], 20_000 * YUAN, 3 * DAY
-        ),
-        repriced,
-        insts[3].id,
-    )
-    # planted: a second Beijing program whose money goes 60% to one institution (three
-    # enterprises, one order each there, so no pair looks split) and 20% to each of two others
-    issuer, finance = issuers[BEIJING]
-    lopsided = world.program(issuer, finance, budget=200_000 * YUAN)
-    for ent in ents[BEIJING]:
-        world.issue(issuer, lopsided, ent, 20_000 * YUAN)
-    beijing = ents[BEIJING]
-    for ent, k in zip((*beijing, beijing[0], beijing[1]), (4, 4, 4, 0, 1), strict=True):
-        _settle(world, ent, insts[k], services[k], lopsided, 10_000 * YUAN, DAY + 3600)
-    planted["concentration"] = (lopsided, insts[4].id)
-    # planted: an institution pays 40% of an order back to a shell company that shares the
-    # ordering enterprise's declared affiliation (two more Zhejiang enterprises)
-    group = Web3.keccak(text="a family of companies")
-    client = world.enterprise(ZHEJIANG + 100, affiliation=group)
-    shell = world.enterprise(ZHEJIANG + 100, affiliation=group)
-    zhejiang_issuer, _ = issuers[ZHEJIANG]
-    world.issue(zhejiang_issuer, programs[ZHEJIANG], client, 20_000 * YUAN)
-    world.deposit(client, 20_000 * YUAN)
-    world.travel(DAY)
-    _settle(world, client, insts[3], services[3], programs[ZHEJIANG], 10_000 * YUAN, DAY + 3600)
-    world.send(world.p.settlement.functions.transfer(shell.account, 4_000 * YUAN), insts[3])
-    planted["affiliate_trip"] = (insts[3].id, client.id, shell.id)
-    planted["programs"] = programs
-    engine, sessions = open_database(tmp_path_factory.mktemp("year") / "audit.sqlite3")
-    Indexer(world.p, sessions).sync()
-    yield world, sessions, planted
-    engine.dispose()
-
-
-def test_report_totals_equal_contract_state(
-    year: tuple[World, sessionmaker[Session], dict[str, Any]],
-) -> None:
-    world, sessions, _ = year
+def test_report_totals_equal_contract_state(year: Year) -> None:
+    world, sessions = year.world, year.sessions
     with sessions() as s:
         summary = reports.summary_report(s)
     p = world.p.programs.functions
     count = call(p.programCount())
-    assert len(summary["programs"]) == count == 4
+    assert len(summary["programs"]) == count == 5
     for fig in summary["programs"]:
         state = call(p.state(fig.program_id))
-        assert fig.funded == state[3] and fig.paid == state[5] and fig.returned == state[6]
-        assert fig.issued == state[7]  # face value 1 fen a unit
-        assert fig.redeemed == state[8]
+        assert fig.funded == state[FUNDED] and fig.rolled_in == state[ROLLED_IN]
+        assert fig.paid == state[PAID]
+        # the contract books what a close hands on, returned or rolled over, as `returned`
+        assert fig.returned + fig.rolled_over == state[RETURNED]
+        assert fig.issued == state[ISSUED]  # face value 1 fen a unit
+        assert fig.redeemed == state[REDEEMED]
+        assert fig.revoked == state[REVOKED] and fig.expired == state[EXPIRED]
         assert fig.escrowed == call(p.escrowed(fig.program_id))
         assert fig.outstanding == call(p.outstandingValue(fig.program_id))
     totals = summary["totals"]
-    assert totals.redeemed == sum(call(p.state(i))[8] for i in range(1, count + 1))
-    assert totals.services == CLEAN_ORDERS + 12
+    assert totals.redeemed == sum(call(p.state(i))[REDEEMED] for i in range(1, count + 1))
+    assert totals.services == year.clean + 12 == len(year.settled)
     assert totals.enterprises == 10 and totals.institutions == 5
     assert [r.region for r in summary["regions"]] == [BEIJING, SHANGHAI, ZHEJIANG]
     assert [r.enterprises for r in summary["regions"]] == [
@@ -168,10 +52,74 @@ def test_report_totals_equal_contract_state(
     assert sum(r.redeemed for r in summary["regions"]) == totals.redeemed
 
 
+def test_close_expiry_return_rollover_and_revocation_equal_the_chain(year: Year) -> None:
+    """The end of the budget cycle: Shanghai's program closed with its escrow returned to its
+    finance bureau, Zhejiang's rolled into its 2027 program, a revocation in Beijing's — each
+    figure equals the contracts' state, the close receipts' events and the money that moved."""
+    world, programs = year.world, year.planted["programs"]
+    p, w = world.p.programs, world
+    with year.sessions() as s:
+        figs = {f.program_id: f for f in reports.summary_report(s)["programs"]}
+        totals = reports.summary_report(s)["totals"]
+    shanghai, zhejiang, beijing = programs[SHANGHAI], programs[ZHEJIANG], programs[BEIJING]
+    next_year = year.planted["next_year"]
+    assert set(year.closed) == {shanghai, zhejiang}
+    for pid, receipt in year.closed.items():
+        state = call(p.functions.state(pid))
+        assert state[1] is True  # closed
+        [closed] = w.events(receipt, p, "ProgramClosed")
+        expired = sum(e["args"]["units"] for e in w.events(receipt, p, "VouchersExpired"))
+        assert expired == closed["args"]["expiredUnits"] == state[EXPIRED] == figs[pid].expired > 0
+        assert closed["args"]["remainingEscrow"] == state[RETURNED] > 0
+        assert figs[pid].escrowed == figs[pid].outstanding == 0
+        assert _holders(year, pid) and all(w.vouchers(v, pid) == 0 for v in _holders(year, pid))
+    # Shanghai: back to finance — its bureau funded everything it was given, so its balance
+    # now is exactly what came back
+    [back] = w.events(year.closed[shanghai], p, "BudgetReturned")
+    assert back["args"]["amount"] == figs[shanghai].returned == _state_of(year, shanghai, RETURNED)
+    assert figs[shanghai].rolled_over == 0
+    assert w.balance(year.finance[shanghai]) == figs[shanghai].returned
+    # Zhejiang: rolled over, the money never left the contract
+    [rolled] = w.events(year.closed[zhejiang], p, "BudgetRolledOver")
+    assert rolled["args"]["targetId"] == next_year
+    amount = rolled["args"]["amount"]
+    assert amount == figs[zhejiang].rolled_over == _state_of(year, zhejiang, RETURNED)
+    assert (
+        figs[zhejiang].returned == 0 and w.events(year.closed[zhejiang], p, "BudgetReturned") == []
+    )
+    assert figs[next_year].rolled_in == amount == _state_of(year, next_year, ROLLED_IN)
+    assert figs[next_year].budget == figs[next_year].escrowed == amount
+    assert call(p.functions.escrowed(next_year)) == amount
+    assert w.balance(year.finance[zhejiang]) == 0
+    # Beijing: one revocation, nothing expired, still open
+    [revoked] = w.events(year.revoked[0], p, "VouchersRevoked")
+    assert revoked["args"]["programId"] == beijing
+    assert figs[beijing].revoked == revoked["args"]["units"] == _state_of(year, beijing, REVOKED)
+    assert figs[beijing].expired == 0 and call(p.functions.state(beijing))[1] is False
+    assert totals.revoked == revoked["args"]["units"]
+    assert totals.expired == figs[shanghai].expired + figs[zhejiang].expired
+    assert totals.returned == figs[shanghai].returned and totals.rolled_over == amount
+
+
+def _state_of(year: Year, pid: int, index: int) -> int:
+    return int(call(year.world.p.programs.functions.state(pid))[index])
+
+
+def _holders(year: Year, pid: int) -> list[str]:
+    """Enterprises the scene's issuance receipts gave vouchers of ``pid`` to, as accounts."""
+    p, registry = year.world.p.programs, year.world.p.registry
+    out = []
+    for receipt in year.issued:
+        for e in year.world.events(receipt, p, "VouchersIssued"):
+            if e["args"]["programId"] == pid:
+                out.append(call(registry.functions.vaultOf(e["args"]["enterpriseOrg"])))
+    return out
+
+
 def test_every_planted_anomaly_is_flagged_and_nothing_else(
-    year: tuple[World, sessionmaker[Session], dict[str, Any]],
+    year: Year,
 ) -> None:
-    _, sessions, planted = year
+    sessions, planted = year.sessions, year.planted
     with sessions() as s:
         found = anomalies.detect(s)
     by_rule: dict[str, list[anomalies.Anomaly]] = {}
@@ -229,11 +177,11 @@ def test_every_planted_anomaly_is_flagged_and_nothing_else(
 
 
 def test_clean_programs_were_tested_by_the_concentration_rule(
-    year: tuple[World, sessionmaker[Session], dict[str, Any]],
+    year: Year,
 ) -> None:
     """The clean programs pass the concentration rule's preconditions (enough institutions,
     enough money), so its silence on them is a result, not a skipped check."""
-    _, sessions, planted = year
+    sessions, planted = year.sessions, year.planted
     config = load_config()
     with sessions() as s:
         rows = s.execute(select(EventRow.args).where(EventRow.name == "VouchersRedeemed"))
@@ -252,9 +200,9 @@ def test_clean_programs_were_tested_by_the_concentration_rule(
 
 
 def test_verify_passes_then_catches_a_tampered_row(
-    year: tuple[World, sessionmaker[Session], dict[str, Any]],
+    year: Year,
 ) -> None:
-    world, sessions, planted = year
+    world, sessions, planted = year.world, year.sessions, year.planted
     with sessions() as s:
         verdict = verify(s, world.p)
         assert latest_state_reads(s) == []  # the embedded node keeps every block's state
@@ -282,9 +230,9 @@ def test_verify_passes_then_catches_a_tampered_row(
 
 
 def test_periods_partition_the_flows_and_months_add_up(
-    year: tuple[World, sessionmaker[Session], dict[str, Any]],
+    year: Year,
 ) -> None:
-    _, sessions, _ = year
+    sessions = year.sessions
     with sessions() as s:
         whole = reports.summary_report(s)["totals"]
         months = reports.monthly_report(s)
