@@ -63,6 +63,25 @@ class DevChain:
         return int(events[0]["args"]["orgId"]), account
 
 
+def self_transfer(node: Node, key: bytes, nonce: int | None = None) -> bytes:
+    """Submits a 0-value self-transfer signed with ``key`` (at its next pending nonce unless
+    ``nonce`` is given); the transaction hash."""
+    account = Account.from_key(key)
+    if nonce is None:
+        nonce = node.pending_nonce(bytes.fromhex(account.address[2:]))
+    tx = {
+        "type": 2,
+        "chainId": node.chain_id,
+        "nonce": nonce,
+        "gas": 21_000,
+        "maxFeePerGas": 0,
+        "maxPriorityFeePerGas": 0,
+        "to": account.address,
+        "value": 0,
+    }
+    return node.submit(bytes(account.sign_transaction(tx).raw_transaction))
+
+
 def start_dev_chain(data_dir: Path) -> DevChain:
     node = Node(NodeConfig(data_dir=data_dir, dev=True, block_interval=0.01))
     addresses = ensure_dev_protocol(node)

@@ -6,26 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eth_account import Account
 from eth_utils.crypto import keccak
 from trie.hexary import HexaryTrie
 
+from tests.node.conftest import self_transfer
 from voucher_chain.node import Node, NodeConfig, ensure_dev_protocol, verify_chain
-
-
-def _transfer(node: Node, key: bytes) -> bytes:
-    account = Account.from_key(key)
-    tx = {
-        "type": 2,
-        "chainId": node.chain_id,
-        "nonce": node.pending_nonce(bytes.fromhex(account.address[2:])),
-        "gas": 21_000,
-        "maxFeePerGas": 0,
-        "maxPriorityFeePerGas": 0,
-        "to": account.address,
-        "value": 0,
-    }
-    return node.submit(bytes(account.sign_transaction(tx).raw_transaction))
 
 
 def _assert_cache_matches_head(node: Node) -> None:
@@ -59,11 +44,11 @@ def test_cache_follows_blocks_and_survives_a_failed_block(
             original(self, block, receipts)
 
         monkeypatch.setattr(Node, "_index", fail_once)
-        doomed = _transfer(node, node.authority_key)
+        doomed = self_transfer(node, node.authority_key)
         assert failures and doomed in node.dropped
         assert node.account_cache.root != node.head().state_root
         for _ in range(3):
-            _transfer(node, node.authority_key)
+            self_transfer(node, node.authority_key)
         _assert_cache_matches_head(node)
     report = verify_chain(tmp_path, replay=True)  # py-evm's own import path, no cache
     assert report.ok, report.problem

@@ -10,34 +10,20 @@ import pytest
 from eth_account import Account
 from hexbytes import HexBytes
 
+from tests.node.conftest import self_transfer
 from voucher_chain.node import Node, NodeConfig, NodeConfigError, RpcError, verify_chain
 from voucher_chain.node.keys import DEV_PASSPHRASE, PASSPHRASE_ENV, decrypt_key, passphrase_from_env
 from voucher_chain.node.provider import NodeProvider
 from voucher_chain.node.rpc import Dispatcher
 
 
-def _transfer(node: Node, key: bytes, nonce: int) -> bytes:
-    account = Account.from_key(key)
-    tx = {
-        "type": 2,
-        "chainId": node.chain_id,
-        "nonce": nonce,
-        "gas": 21_000,
-        "maxFeePerGas": 0,
-        "maxPriorityFeePerGas": 0,
-        "to": account.address,
-        "value": 0,
-    }
-    return node.submit(bytes(account.sign_transaction(tx).raw_transaction))
-
-
 def test_restart_resumes_at_head_with_every_receipt(tmp_path: Path) -> None:
     config = NodeConfig(data_dir=tmp_path, dev=True, auto_seal=False)
     with Node(config) as node:
         key = node.authority_key
-        hashes = [_transfer(node, key, n) for n in range(5)]
+        hashes = [self_transfer(node, key, n) for n in range(5)]
         assert node.seal() == 1
-        hashes += [_transfer(node, key, n) for n in range(5, 8)]
+        hashes += [self_transfer(node, key, n) for n in range(5, 8)]
         assert node.seal() == 2
         head = node.head()
         receipts = [
@@ -49,7 +35,7 @@ def test_restart_resumes_at_head_with_every_receipt(tmp_path: Path) -> None:
         again = [dispatcher.call("eth_getTransactionReceipt", ["0x" + h.hex()]) for h in hashes]
         assert again == receipts
         assert all(r["status"] == "0x1" for r in again)
-        _transfer(node, key, 8)
+        self_transfer(node, key, 8)
         assert node.seal() == 3
         assert (
             Dispatcher(node).call(
@@ -64,7 +50,7 @@ def test_pending_transactions_are_nonce_ordered_in_one_block(tmp_path: Path) -> 
         address = Account.from_key(node.authority_key).address
         dispatcher = Dispatcher(node)
         for n in range(4):
-            _transfer(node, node.authority_key, n)
+            self_transfer(node, node.authority_key, n)
             assert dispatcher.call("eth_getTransactionCount", [address, "pending"]) == hex(n + 1)
         assert dispatcher.call("eth_getTransactionCount", [address, "latest"]) == "0x0"
         node.seal()
@@ -115,7 +101,7 @@ def test_in_process_provider(tmp_path: Path) -> None:
 
     with Node(NodeConfig(data_dir=tmp_path, dev=True, block_interval=0.01)) as node:
         w3 = Web3(NodeProvider(node))
-        tx_hash = _transfer(node, node.authority_key, 0)
+        tx_hash = self_transfer(node, node.authority_key, 0)
         receipt = w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash), timeout=10)
         assert receipt["status"] == 1
         assert w3.eth.get_block(receipt["blockNumber"])["transactions"] == [tx_hash]
@@ -129,7 +115,7 @@ def test_dev_time_travel_moves_chain_time_forward_only(tmp_path: Path) -> None:
         block = dispatcher.call("eth_getBlockByNumber", ["latest", False])
         assert int(block["timestamp"], 16) >= before + 86_400
         assert block["transactions"] == []
-        _transfer(node, node.authority_key, 0)
+        self_transfer(node, node.authority_key, 0)
         node.seal()
         assert int(dispatcher.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16) >= (
             before + 86_400
@@ -156,7 +142,7 @@ def test_a_block_py_evm_refuses_is_rebuilt_without_the_culprit(
 
     with Node(NodeConfig(data_dir=tmp_path, dev=True, auto_seal=False)) as node:
         key = node.authority_key
-        good = [_transfer(node, key, n) for n in range(3)]
+        good = [self_transfer(node, key, n) for n in range(3)]
         original = VoucherChainEVM.build_block
         calls: list[int] = []
 
@@ -176,12 +162,12 @@ def test_a_block_py_evm_refuses_is_rebuilt_without_the_culprit(
             raise RuntimeError("simulated: the block cannot be built")
 
         monkeypatch.setattr(VoucherChainEVM, "build_block", always_refuse)
-        doomed = _transfer(node, key, 3)
+        doomed = self_transfer(node, key, 3)
         assert node.seal() is None
         assert node.dropped[doomed].startswith("block building failed")
         assert node.pending_count() == 0
         monkeypatch.setattr(VoucherChainEVM, "build_block", original)
-        _transfer(node, key, 3)  # the nonce is free again
+        self_transfer(node, key, 3)  # the nonce is free again
         assert node.seal() == 2
     assert verify_chain(tmp_path, replay=True).ok
 
@@ -191,11 +177,11 @@ def test_dev_snapshot_and_revert(tmp_path: Path) -> None:
         dispatcher = Dispatcher(node)
         key = node.authority_key
         address = Account.from_key(key).address
-        _transfer(node, key, 0)
+        self_transfer(node, key, 0)
         node.seal()
         snapshot = dispatcher.call("evm_snapshot", [])
         head = node.head()
-        later = [_transfer(node, key, n) for n in (1, 2)]
+        later = [self_transfer(node, key, n) for n in (1, 2)]
         node.seal()
         dispatcher.call("evm_increaseTime", [3600])
         assert node.head().block_number == head.block_number + 2
@@ -206,7 +192,7 @@ def test_dev_snapshot_and_revert(tmp_path: Path) -> None:
         assert dispatcher.call("eth_getBlockByNumber", [hex(head.block_number + 1), False]) is None
         assert node.time_offset == 0
         assert dispatcher.call("evm_revert", [snapshot]) is False  # used up
-        again = _transfer(node, key, 1)
+        again = self_transfer(node, key, 1)
         assert node.seal() == head.block_number + 1
         assert dispatcher.call("eth_getTransactionReceipt", ["0x" + again.hex()])["status"] == "0x1"
     report = verify_chain(tmp_path, replay=True)
@@ -216,7 +202,7 @@ def test_dev_snapshot_and_revert(tmp_path: Path) -> None:
 def test_automine_seals_before_submit_returns(tmp_path: Path) -> None:
     config = NodeConfig(data_dir=tmp_path, dev=True, auto_seal=False, automine=True)
     with Node(config) as node:
-        tx_hash = _transfer(node, node.authority_key, 0)
+        tx_hash = self_transfer(node, node.authority_key, 0)
         receipt = Dispatcher(node).call("eth_getTransactionReceipt", ["0x" + tx_hash.hex()])
         assert receipt["blockNumber"] == "0x1"
         assert node.pending_count() == 0

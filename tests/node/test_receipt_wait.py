@@ -8,35 +8,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eth_account import Account
 from web3 import Web3
 from web3.providers import HTTPProvider
 
+from tests.node.conftest import self_transfer
 from voucher_chain.node import Node, NodeConfig, RpcError, RpcServer
 from voucher_chain.node.rpc import Dispatcher
 
 WAIT = "voucherchain_waitForTransactionReceipt"
 
 
-def _transfer(node: Node, nonce: int) -> str:
-    account = Account.from_key(node.authority_key)
-    tx = {
-        "type": 2,
-        "chainId": node.chain_id,
-        "nonce": nonce,
-        "gas": 21_000,
-        "maxFeePerGas": 0,
-        "maxPriorityFeePerGas": 0,
-        "to": account.address,
-        "value": 0,
-    }
-    return "0x" + node.submit(bytes(account.sign_transaction(tx).raw_transaction)).hex()
-
-
 def test_answers_when_the_block_is_committed(tmp_path: Path) -> None:
     with Node(NodeConfig(data_dir=tmp_path, dev=True, auto_seal=False)) as node:
         dispatcher = Dispatcher(node)
-        tx_hash = _transfer(node, 0)
+        tx_hash = "0x" + self_transfer(node, node.authority_key, 0).hex()
         answers: list[Any] = []
         waiter = threading.Thread(
             target=lambda: answers.append(dispatcher.call(WAIT, [tx_hash, 10_000]))
@@ -60,7 +45,7 @@ def test_unknown_at_once_pending_after_the_timeout(tmp_path: Path) -> None:
         started = time.monotonic()
         assert dispatcher.call(WAIT, ["0x" + "11" * 32, 10_000]) is None
         assert time.monotonic() - started < 1
-        tx_hash = _transfer(node, 0)
+        tx_hash = "0x" + self_transfer(node, node.authority_key, 0).hex()
         started = time.monotonic()
         assert dispatcher.call(WAIT, [tx_hash, 200]) is None
         assert 0.15 < time.monotonic() - started < 2
@@ -79,7 +64,7 @@ def test_over_http_with_the_producer(tmp_path: Path) -> None:
         server = RpcServer(node, port=0).start()
         try:
             w3 = Web3(HTTPProvider(server.url))
-            tx_hash = _transfer(node, 0)
+            tx_hash = "0x" + self_transfer(node, node.authority_key, 0).hex()
             answer = w3.provider.make_request(WAIT, [tx_hash, 5_000])  # type: ignore[arg-type]
             assert answer["result"]["transactionHash"] == tx_hash
             assert answer["result"]["blockNumber"] == "0x1"
