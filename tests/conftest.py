@@ -16,8 +16,9 @@ tests/contracts, tests/services, the API's end-to-end test, tests/besu and tests
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from web3 import Web3
@@ -35,8 +36,29 @@ def pytest_report_header() -> str:
     return f"chain backend: {BACKEND}"
 
 
+def _checked_estimate(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``eth_estimateGas`` that re-executes the message at the limit it answers and fails the
+    request if that is not enough: every estimate of the suite checks the node's one-run bound
+    (voucher_chain/node/estimate.py) on the operation at hand."""
+
+    def checked(self: Any, params: list[Any]) -> Any:
+        message, block_id = self._message(params)
+        with self.node.reading() as chain:  # pinned, should a block come in between
+            number = self.node.header_at(chain, block_id).block_number
+        answer = original(self, [params[0], hex(number)])
+        with self.node.reading() as chain:
+            header = self.node.header_at(chain, number)
+            run = self.node.execute(chain, header, **{**message, "gas": int(answer, 16)})
+        if not run.success:
+            raise AssertionError(f"estimate {int(answer, 16)} is not enough: {run.error}")
+        return answer
+
+    return checked
+
+
 def _node_chain(data_dir: Path) -> Iterator[tuple[ChainControl, Web3, Protocol]]:
     from voucher_chain.node import Node, NodeConfig, RpcServer, ensure_dev_protocol
+    from voucher_chain.node.rpc import Dispatcher
 
     node = Node(
         NodeConfig(
@@ -50,7 +72,10 @@ def _node_chain(data_dir: Path) -> Iterator[tuple[ChainControl, Web3, Protocol]]
         )
     )
     addresses = ensure_dev_protocol(node)
-    server = RpcServer(node, port=0).start()
+    with pytest.MonkeyPatch.context() as patch:
+        # before the server: its dispatcher binds the method when it is made
+        patch.setattr(Dispatcher, "_estimate", _checked_estimate(Dispatcher._estimate))
+        server = RpcServer(node, port=0).start()
     try:
         w3 = Web3(Web3.HTTPProvider(server.url, request_kwargs={"timeout": 60}))
         yield RpcChainControl(w3), w3, Protocol.at(w3, addresses)

@@ -82,6 +82,22 @@ def self_transfer(node: Node, key: bytes, nonce: int | None = None) -> bytes:
     return node.submit(bytes(account.sign_transaction(tx).raw_transaction))
 
 
+def fail_next_block(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Makes the next block fail after its state was made (its indexing raises), so the
+    producer rolls it back; the list receives that block's number."""
+    original = Node._index
+    failures: list[int] = []
+
+    def fail_once(self: Node, block: Any, receipts: Any) -> None:
+        if not failures:
+            failures.append(block.number)
+            raise RuntimeError("simulated: indexing failed")
+        original(self, block, receipts)
+
+    monkeypatch.setattr(Node, "_index", fail_once)
+    return failures
+
+
 def start_dev_chain(data_dir: Path) -> DevChain:
     node = Node(NodeConfig(data_dir=data_dir, dev=True, block_interval=0.01))
     addresses = ensure_dev_protocol(node)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from eth_utils.crypto import keccak
 from trie.hexary import HexaryTrie
 
-from tests.node.conftest import self_transfer
+from tests.node.conftest import fail_next_block, self_transfer
 from voucher_chain.node import Node, NodeConfig, ensure_dev_protocol, verify_chain
 
 
@@ -34,16 +33,7 @@ def test_cache_follows_blocks_and_survives_a_failed_block(
 
         # a block that fails after its state root was made (the cache moved to that root),
         # then is rolled back: the next block must not build on the cache's wrong root
-        original = Node._index
-        failures: list[int] = []
-
-        def fail_once(self: Node, block: Any, receipts: Any) -> None:
-            if not failures:
-                failures.append(block.number)
-                raise RuntimeError("simulated: indexing failed")
-            original(self, block, receipts)
-
-        monkeypatch.setattr(Node, "_index", fail_once)
+        failures = fail_next_block(monkeypatch)
         doomed = self_transfer(node, node.authority_key)
         assert failures and doomed in node.dropped
         assert node.account_cache.root != node.head().state_root

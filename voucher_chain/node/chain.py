@@ -35,10 +35,13 @@ from eth.typing import AccountDetails
 from eth.vm.forks.cancun.state import get_total_blob_gas
 from eth.vm.forks.paris import ParisVM
 from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.computation import PragueComputation
+from eth.vm.forks.prague.state import PragueState
 from eth_typing import Address, BlockNumber
 from eth_utils.exceptions import ValidationError
 
 from voucher_chain.node.account_cache import AccountCache, caching_account_db_class
+from voucher_chain.node.estimate import watched_opcodes
 from voucher_chain.node.ordered_trie import ordered_trie_root_and_nodes
 
 __all__ = [
@@ -57,8 +60,45 @@ _POST_MERGE_OMMERS_HASH = bytes.fromhex(
 )
 
 
+#: JUMPDEST analyses by code: (valid positions, invalid positions), filled as jumps are checked.
+_ANALYSES: dict[bytes, tuple[set[int], set[int]]] = {}
+_MAX_ANALYSES = 4_096
+
+
+def jump_analysis(code: bytes) -> tuple[set[int], set[int]]:
+    """The shared JUMPDEST analysis of ``code``: the sets in which py-evm's ``CodeStream``
+    memoises which positions are opcodes (not PUSH data). A position's validity depends on the
+    code bytes alone, so one analysis serves every execution of the same code in this process;
+    py-evm keeps it per call frame, and re-scanning a 20 KB contract's code for each frame was
+    ~10 % of the node's CPU under ``scripts/bench``. Single set operations: safe under the GIL."""
+    analysis = _ANALYSES.get(code)
+    if analysis is None:
+        if len(_ANALYSES) >= _MAX_ANALYSES:
+            _ANALYSES.clear()
+        analysis = _ANALYSES[code] = (set(), set())
+    return analysis
+
+
+class VoucherChainComputation(PragueComputation):
+    """Prague's computation, with the code's JUMPDEST analysis shared (:func:`jump_analysis`)
+    and ``GAS``/call opcodes that report to an estimate's watch (:mod:`.estimate`)."""
+
+    opcodes = watched_opcodes(PragueComputation.opcodes)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        code: Any = self.code
+        code.valid_positions, code.invalid_positions = jump_analysis(self.msg.code)
+
+
+class VoucherChainState(PragueState):
+    computation_class = VoucherChainComputation
+
+
 class ZeroFeePragueVM(PragueVM):
     """Prague whose base fee is always 0 and whose blocks may share their parent's timestamp."""
+
+    _state_class = VoucherChainState
 
     @staticmethod
     def next_timestamp(parent: BlockHeaderAPI) -> int:

@@ -14,11 +14,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eth._utils.address import generate_contract_address
-from eth.abc import BlockAPI, BlockHeaderAPI, TransactionBuilderAPI
+from eth.abc import BlockAPI, BlockHeaderAPI, ComputationAPI, TransactionBuilderAPI
 from eth.constants import GENESIS_PARENT_HASH
 from eth.vm.spoof import SpoofTransaction
 from eth_keys.datatypes import PrivateKey
@@ -55,6 +55,8 @@ class CallResult:
     output: bytes
     gas_used: int
     error: str | None
+    #: the execution's computation tree (for the estimate's analysis)
+    computation: ComputationAPI | None = field(default=None, repr=False, compare=False)
 
 
 class Node:
@@ -215,7 +217,7 @@ class Node:
         with self._readers_lock:
             reader = self._idle_readers.pop() if self._idle_readers else None
         if reader is None:
-            store = Store(self._store.path, reader=True)
+            store = Store(self._store.path, reader=True, cache=self._store.cache)
             reader = (store, self._chain_cls(store.db))
             with self._readers_lock:
                 self._readers.append(store)
@@ -285,10 +287,10 @@ class Node:
             computation = state.costless_execute_transaction(spoof)  # type: ignore[arg-type]
             used = gas - computation.get_gas_remaining()
             if computation.is_success:
-                return CallResult(True, computation.output, used, None)
+                return CallResult(True, computation.output, used, None, computation)
             error = computation.error
             output = error.args[0] if error.args and isinstance(error.args[0], bytes) else b""
-            return CallResult(False, output, used, type(error).__name__)
+            return CallResult(False, output, used, type(error).__name__, computation)
 
     def pending_nonce(self, address: bytes) -> int:
         with self.reading() as chain:

@@ -27,6 +27,7 @@ from voucher_chain.node.errors import (
     REVERTED,
     RpcError,
 )
+from voucher_chain.node.estimate import GasWatch, one_run_limit, watching
 
 __all__ = ["CLIENT_VERSION", "Dispatcher", "handle_request"]
 
@@ -327,12 +328,17 @@ class Dispatcher:
         message, block_id = self._message(params)
         with self.node.reading() as chain:
             header = self.node.header_at(chain, block_id)
-            first = self.node.execute(chain, header, **message)
+            with watching(GasWatch()) as watch:
+                first = self.node.execute(chain, header, **message)
             if not first.success:
                 if first.error == "Revert":
                     raise revert_error(first.output)
                 raise RpcError(-32000, f"gas required exceeds allowance ({first.error})")
-            # the 63/64 rule may need more than was used: try a margin, then search
+            assert first.computation is not None
+            bound = one_run_limit(first.computation, first.gas_used, watch, message["data"])
+            if bound is not None and bound <= message["gas"]:
+                return views.hexq(bound)  # proven enough without another run (estimate.py)
+            # the run observed its gas: try a 64/63 margin, then search
             guess = min(first.gas_used * 64 // 63 + 5_000, message["gas"])
             if self.node.execute(chain, header, **{**message, "gas": guess}).success:
                 return views.hexq(guess)

@@ -25,8 +25,10 @@ from typing import Any
 
 from eth.db.atomic import AtomicDB
 from eth.db.backends.base import BaseDB
+from eth.db.schema import SchemaV1
+from eth_hash.auto import keccak
 
-__all__ = ["LogRow", "SqliteDB", "Store"]
+__all__ = ["HEAD_KEY", "ContentCache", "LogRow", "SqliteDB", "Store"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;
@@ -51,33 +53,97 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 LogRow = tuple[int, int, bytes, Sequence[bytes], dict[str, Any]]
 
 
-class SqliteDB(BaseDB):
-    """py-evm's key-value interface over the ``kv`` table (writes join the open transaction).
+#: py-evm's pointer to the canonical head's hash: read on nearly every request.
+HEAD_KEY = SchemaV1.make_canonical_head_hash_lookup_key()
 
-    A reader's writes (py-evm stages trie nodes while executing a call) stay in ``overlay``, in
-    memory, and never take SQLite's write lock away from the producer.
+
+class ContentCache:
+    """What the node's connections read most, kept in memory for all of them (the producer and
+    every reader): values whose key is their own keccak hash — trie nodes, code, headers — and,
+    for readers, the committed canonical head pointer.
+
+    Exact by construction: a content-addressed value is the same at every block and in every
+    SQLite snapshot, so no block, revert or reader's position can make an entry wrong; a value
+    is admitted only after its hash is checked. The producer's writes are published when its
+    transaction commits, never before (a rolled-back block leaves nothing here); a reader that
+    takes the head pointer from here sees the last commit, as a fresh SQLite read would.
+
+    Why it matters more than the lookup's own cost: every SQLite call releases the GIL, and
+    under load getting it back waits for the interpreter's switch interval (5 ms): a block's
+    worth of trie reads took seconds (docs/benchmarks.md). At ``size`` entries it starts
+    afresh. Thread-safe under the GIL: single dict operations only.
     """
 
-    def __init__(self, conn: sqlite3.Connection, *, overlay: dict[bytes, bytes] | None = None):
+    def __init__(self, size: int = 400_000) -> None:
+        self.size = size
+        self._items: dict[bytes, bytes] = {}
+        self.head: bytes | None = None
+
+    def get(self, key: bytes) -> bytes | None:
+        return self._items.get(key)
+
+    def offer(self, key: bytes, value: bytes) -> None:
+        if len(key) == 32 and keccak(value) == key:
+            if len(self._items) >= self.size:
+                self._items = {}
+            self._items[key] = value
+
+    def discard(self, key: bytes) -> None:
+        self._items.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class SqliteDB(BaseDB):
+    """py-evm's key-value interface over the ``kv`` table (writes join the open transaction),
+    reading through the node's :class:`ContentCache`.
+
+    A reader's writes (py-evm stages trie nodes while executing a call) stay in ``overlay``, in
+    memory, and never take SQLite's write lock away from the producer. The producer's writes
+    wait in ``_unpublished`` until :meth:`publish` (after its commit) or :meth:`unpublish`.
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        overlay: dict[bytes, bytes] | None = None,
+        cache: ContentCache | None = None,
+    ):
         self._conn = conn
         self.overlay = overlay
+        self.cache = cache if cache is not None else ContentCache()
+        self._unpublished: dict[bytes, bytes | None] = {}
 
     def __getitem__(self, key: bytes) -> bytes:
-        if self.overlay is not None and key in self.overlay:
-            return self.overlay[key]
+        if self.overlay is not None:
+            if key in self.overlay:
+                return self.overlay[key]
+            if key == HEAD_KEY and self.cache.head is not None:
+                return self.cache.head
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
         row = self._conn.execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchone()
         if row is None:
             raise KeyError(key)
-        return bytes(row[0])
+        value = bytes(row[0])
+        self.cache.offer(key, value)
+        return value
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
         if self.overlay is not None:
             self.overlay[key] = value
             return
         self._conn.execute("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", (key, value))
+        if len(key) == 32 or key == HEAD_KEY:
+            self._unpublished[key] = value
 
     def _exists(self, key: bytes) -> bool:
         if self.overlay is not None and key in self.overlay:
+            return True
+        if self.cache.get(key) is not None:
             return True
         return self._conn.execute("SELECT 1 FROM kv WHERE k = ?", (key,)).fetchone() is not None
 
@@ -87,13 +153,39 @@ class SqliteDB(BaseDB):
             return
         if self._conn.execute("DELETE FROM kv WHERE k = ?", (key,)).rowcount == 0:
             raise KeyError(key)
+        self.cache.discard(key)  # at once for this connection, again at publish for readers
+        self._unpublished[key] = None
+
+    def publish(self) -> None:
+        """The writes of the transaction just committed become visible through the cache."""
+        for key, value in self._unpublished.items():
+            if key == HEAD_KEY:
+                self.cache.head = value
+            elif value is None:
+                self.cache.discard(key)
+            else:
+                self.cache.offer(key, value)
+        self._unpublished = {}
+
+    def unpublish(self) -> None:
+        """The transaction was rolled back: its writes never reach the cache."""
+        self._unpublished = {}
 
 
 class Store:
     """The SQLite file of one node. Not thread-safe: the node serialises access."""
 
-    def __init__(self, path: Path, *, synchronous: str = "FULL", reader: bool = False) -> None:
-        """``reader``: a connection of a thread that only reads (the writer made the schema)."""
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: str = "FULL",
+        reader: bool = False,
+        cache: ContentCache | None = None,
+    ) -> None:
+        """``reader``: a connection of a thread that only reads (the writer made the schema);
+        ``cache``: the node's :class:`ContentCache`, shared by its connections (a new one if
+        not given)."""
         self.path = path
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level="DEFERRED")
         if not reader:
@@ -101,16 +193,22 @@ class Store:
             self._conn.execute(f"PRAGMA synchronous={synchronous}")
             self._conn.executescript(_SCHEMA)
             self._conn.commit()
-        self._kv = SqliteDB(self._conn, overlay={} if reader else None)
+        self._kv = SqliteDB(self._conn, overlay={} if reader else None, cache=cache)
         self.db = AtomicDB(self._kv)
+
+    @property
+    def cache(self) -> ContentCache:
+        return self._kv.cache
 
     def commit(self) -> None:
         """Makes everything written since the last commit durable, atomically."""
         self._conn.commit()
+        self._kv.publish()
 
     def rollback(self) -> None:
         """Drops everything written since the last commit."""
         self._conn.rollback()
+        self._kv.unpublish()
         if self._kv.overlay:
             self._kv.overlay.clear()
 
