@@ -4,7 +4,9 @@ of prices, and an order at the computed maximum is accepted while one unit more 
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+import re
+
+from playwright.sync_api import Page, Route, expect
 
 from tests.web.conftest import System, flash_text, login_api_key, open_order_form
 from voucher_chain.contracts import call
@@ -67,3 +69,33 @@ def test_the_computed_maximum_is_accepted_and_one_unit_more_refused(
         order = http.get(f"/orders/{order_id}").json()
     assert (order["program_id"], order["units"]) == (tiered, 16_000)
     assert (order["voucher_value"], order["own_funds"]) == (16_000 * YUAN, 14_000 * YUAN)
+
+
+def test_a_late_answer_for_another_program_does_not_overwrite_the_chosen_ones_split(
+    page: Page, system: System
+) -> None:
+    tiered = system.programs["tiered"]
+    held: list[Route] = []
+
+    def hold_other_programs(route: Route) -> None:
+        if route.request.url.endswith(f"/programs/{tiered}"):
+            route.continue_()
+        else:
+            held.append(route)
+
+    # every program's terms but the tiered program's are held back (the list too, so none is
+    # cached): the form first computes the split for the first program in the list, and the
+    # tiered program is chosen while that answer is still out
+    page.route(re.compile(r".*/programs(/\d+)?(\?.*)?$"), hold_other_programs)
+    login_api_key(page, "wallet", system.login(PUDONG).api_key)
+    open_order_form(page, "Industrial design review", tiered)
+    expect(page.locator("#order-split [data-field=cap]")).to_have_text("¥16,000.00")
+    late = [r for r in held if re.search(r"/programs/\d+$", r.request.url)]
+    assert late, "the first program's terms were not asked for"
+    for route in held:
+        url = route.request.url
+        with page.expect_response(lambda response, url=url: response.url == url):  # type: ignore[misc]
+            route.continue_()
+    page.evaluate("() => new Promise((done) => setTimeout(done, 200))")  # its render would run
+    expect(page.locator("#order-split [data-field=cap]")).to_have_text("¥16,000.00")
+    expect(page.locator("#order-units")).to_have_value("16000")

@@ -67,10 +67,13 @@ function orderForm(s, service, balances, categories, msg) {
   const units = h("input", { id: "order-units", type: "number", min: 0 });
   const summary = h("dl", { class: "split", id: "order-split" });
   let current = null;
+  let latest = 0; // a slower, earlier recompute (another program's terms) must not overwrite a later one
   async function recompute(resetUnits) {
+    const ticket = ++latest;
     const balance = balances.find((b) => String(b.program_id) === programSelect.value);
     if (!balance) return;
     const program = await getProgram(balance.program_id);
+    if (ticket !== latest) return;
     const price = BigInt(service.price) * BigInt(quantity.value || 1);
     if (resetUnits) units.value = split(price, program.terms, balance.units).maxUnits.toString();
     current = split(price, program.terms, balance.units, units.value === "" ? null : units.value);
