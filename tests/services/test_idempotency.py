@@ -127,3 +127,22 @@ def test_apply_and_approve_retried_issue_once(world: World, flaky: TimesOutOnce)
     second = flaky_client.programs.approve(issuer.account, app.id)
     assert first.tx.tx_hash == second.tx.tx_hash
     assert world.vouchers(ent, program_id) == 3_000 * YUAN
+
+
+def test_a_retry_after_the_enterprise_was_frozen_returns_the_first_settlement(
+    world: World,
+) -> None:
+    # order operations send first and look after a refusal (the contract refuses a repeat):
+    # a repeat that meets another refusal first must still find the operation done
+    client = VoucherClient(world.p, transact)
+    ent, inst, order_id = _delivered_order(world, client)
+    before = world.balance(inst)
+    first = client.orders.confirm(ent.account, order_id)
+    world.send(world.p.registry.functions.freeze(ent.id, 7), world.governor)
+    again = client.orders.confirm(ent.account, order_id)
+    assert again.tx is not None and again.tx.replayed
+    assert first.tx is not None and again.tx.tx_hash == first.tx.tx_hash
+    assert world.balance(inst) - before == 10_000 * YUAN
+    order = client.orders.get(order_id)
+    placed = client.orders.place(ent.account, _order(order.service_id, order.program_id, "o-1"))
+    assert placed.id == order_id and placed.tx is not None and placed.tx.replayed

@@ -1,10 +1,15 @@
 """Doing a value-moving operation at most once, however often it is retried.
 
 The contracts refuse a reused request id (applications, issuance, orders) and refuse every
-order step that already happened; the services add the other half: before sending they look
-for the operation's result on chain and return it (``replayed=True``) instead of sending again,
-and after a timeout or a duplicate refusal they look again. A retry therefore returns the first
+order step that already happened; the services add the other half: they look for the
+operation's result on chain and return it (``replayed=True``) instead of sending again — before
+sending, and again after a timeout or a duplicate refusal. A retry therefore returns the first
 result and moves nothing.
+
+Where the contract itself refuses a repeat before anything is sent (the order operations: a
+reused request id, a step already taken — the refusal comes from the gas estimate), the look
+before sending is skipped (``look_first=False``): the first attempt costs no read, and a retry
+finds the result after the refusal.
 """
 
 from __future__ import annotations
@@ -32,15 +37,19 @@ def once(
     *,
     duplicate_errors: frozenset[str] = DUPLICATE_ERRORS,
     settle_timeout: float = 30.0,
+    look_first: bool = True,
 ) -> T:
-    """``lookup()`` if the operation is already done, else ``send()`` — exactly once on chain."""
-    found = lookup()
-    if found is not None:
-        return found
+    """``lookup()`` if the operation is already done, else ``send()`` — exactly once on chain.
+    ``look_first=False`` only where the contract refuses a repeat: then any refusal is followed
+    by a look (a repeat may meet another refusal first, e.g. an account frozen since)."""
+    if look_first:
+        found = lookup()
+        if found is not None:
+            return found
     try:
         return send()
     except ContractRevert as exc:
-        if exc.name not in duplicate_errors:
+        if look_first and exc.name not in duplicate_errors:
             raise
         found = lookup()
         if found is None:

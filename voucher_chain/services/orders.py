@@ -54,7 +54,7 @@ class OrderService(Service):
             order_id = self._event(receipt, self.p.orders, "OrderPlaced")["orderId"]
             return self.get(order_id, self._ref(receipt))
 
-        return once(lookup, send)
+        return once(lookup, send, look_first=False)  # OrderDuplicateRequest
 
     def accept(self, institution: str, order_id: int) -> Order:
         fn = self.p.orders.functions.accept(order_id)
@@ -176,7 +176,7 @@ class OrderService(Service):
         def send() -> Order:
             return self.get(order_id, self._ref(self._send(fn, actor)))
 
-        return once(lookup, send, duplicate_errors=_STEP_DONE)
+        return once(lookup, send, duplicate_errors=_STEP_DONE, look_first=False)
 
     def _settle(self, actor: str, order_id: int, fn: ContractFunction) -> Settlement:
         def lookup() -> Settlement | None:
@@ -188,7 +188,7 @@ class OrderService(Service):
             args = self._event(receipt, self.p.orders, "OrderSettled")
             return self._settlement(args, self._ref(receipt))
 
-        return once(lookup, send, duplicate_errors=_STEP_DONE)
+        return once(lookup, send, duplicate_errors=_STEP_DONE, look_first=False)
 
     def _settlement(self, args: dict[str, Any], ref: TxRef) -> Settlement:
         rewards = 0
