@@ -70,11 +70,12 @@ class ContentCache:
 
     Why it matters more than the lookup's own cost: every SQLite call releases the GIL, and
     under load getting it back waits for the interpreter's switch interval (5 ms): a block's
-    worth of trie reads took seconds (docs/benchmarks.md). At ``size`` entries it starts
-    afresh. Thread-safe under the GIL: single dict operations only.
+    worth of trie reads took seconds (docs/benchmarks.md). At ``size`` entries (~360 bytes each
+    for a 200-byte trie node: ~70 MB at the default) it starts afresh. Thread-safe under the
+    GIL: single dict operations only.
     """
 
-    def __init__(self, size: int = 400_000) -> None:
+    def __init__(self, size: int = 200_000) -> None:
         self.size = size
         self._items: dict[bytes, bytes] = {}
         self.head: bytes | None = None
