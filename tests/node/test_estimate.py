@@ -15,11 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_account import Account
 from web3 import Web3
 
 from scripts.bench_workload import Workload
 from voucher_chain.contracts import Protocol
-from voucher_chain.node import Node, NodeConfig, RpcServer, ensure_dev_protocol, rpc
+from voucher_chain.node import (
+    Node,
+    NodeConfig,
+    RpcServer,
+    ensure_dev_protocol,
+    rpc,
+    signing_web3,
+)
 from voucher_chain.node.estimate import GasWatch, data_floor, one_run_limit, watching
 from voucher_chain.signer import Keystore
 
@@ -137,3 +145,47 @@ def test_a_run_that_reads_its_gas_gets_no_bound() -> None:
     assert not GasWatch(reads=1, forwarded=1, explicit_calls=1).gas_oblivious
     with watching(GasWatch()) as active:
         assert active.reads == 0
+
+
+# runtime code: PUSH1 0 ×4 (return and argument areas), PUSH1 0 (value), PUSH1 4 (the identity
+# precompile), the gas argument, CALL, POP, STOP
+_FORWARDS_ALL = bytes.fromhex("6000600060006000600060045a" + "f15000")  # gas: GAS
+_EXPLICIT_GAS = bytes.fromhex("600060006000600060006004612710" + "f15000")  # gas: PUSH2 10000
+_READS_GAS = bytes.fromhex("5a60005500")  # GAS PUSH1 0 SSTORE STOP
+_CASES = {"forwards all": (_FORWARDS_ALL, True), "explicit gas": (_EXPLICIT_GAS, False)}
+_CASES["reads its gas"] = (_READS_GAS, False)
+
+
+def _deploy(w3: Web3, runtime: bytes) -> str:
+    """A contract whose code is ``runtime`` (init code: CODECOPY it, RETURN it)."""
+    size = len(runtime)
+    init = bytes([0x60, size, 0x60, 12, 0x60, 0, 0x39, 0x60, size, 0x60, 0, 0xF3])
+    tx = w3.eth.send_transaction({"data": init + runtime})
+    return str(w3.eth.wait_for_transaction_receipt(tx)["contractAddress"])
+
+
+@pytest.mark.parametrize("case", list(_CASES))
+def test_only_gas_forwarded_whole_to_a_call_gets_the_bound(tmp_path: Path, case: str) -> None:
+    runtime, oblivious = _CASES[case]
+    config = NodeConfig(data_dir=tmp_path, dev=True, auto_seal=False, automine=True)
+    with Node(config) as node:
+        w3 = signing_web3(node)
+        target = _deploy(w3, runtime)
+        sender = Account.from_key(node.authority_key).address
+        message: dict[str, Any] = {
+            "sender": bytes.fromhex(sender[2:]),
+            "to": bytes.fromhex(target[2:]),
+            "data": b"",
+        }
+        with node.reading() as chain:
+            with watching(GasWatch()) as watch:
+                run = node.execute(chain, node.head(), **message)
+            assert run.success and run.computation is not None
+            assert watch.gas_oblivious is oblivious, watch
+            bound = one_run_limit(run.computation, run.gas_used, watch, b"")
+        assert (bound is not None) is oblivious
+        estimate = rpc.Dispatcher(node).call("eth_estimateGas", [{"from": sender, "to": target}])
+        answer = int(estimate, 16)
+        with node.reading() as chain:  # the search's answer, or the bound, is enough
+            assert node.execute(chain, node.head(), **{**message, "gas": answer}).success
+        assert bound is None or answer == bound
