@@ -25,10 +25,9 @@ __all__ = ["once"]
 
 T = TypeVar("T")
 
-#: Reverts meaning "this was already done", by error name.
-DUPLICATE_ERRORS = frozenset(
-    {"ProgramDuplicateRequest", "OrderDuplicateRequest", "ProgramApplicationNotPending"}
-)
+#: Reverts meaning "this was already done", by error name (for ``look_first``: the order
+#: operations look after any refusal).
+DUPLICATE_ERRORS = frozenset({"ProgramDuplicateRequest", "ProgramApplicationNotPending"})
 
 
 def once(

@@ -25,9 +25,6 @@ from voucher_chain.services.models import (
 
 __all__ = ["OrderService"]
 
-#: Errors meaning "this step already happened" for state transitions.
-_STEP_DONE = frozenset({"OrderInvalidState"})
-
 
 class OrderService(Service):
     def place(self, enterprise: str, order: OrderCreate) -> Order:
@@ -176,7 +173,7 @@ class OrderService(Service):
         def send() -> Order:
             return self.get(order_id, self._ref(self._send(fn, actor)))
 
-        return once(lookup, send, duplicate_errors=_STEP_DONE, look_first=False)
+        return once(lookup, send, look_first=False)  # OrderInvalidState
 
     def _settle(self, actor: str, order_id: int, fn: ContractFunction) -> Settlement:
         def lookup() -> Settlement | None:
@@ -188,7 +185,7 @@ class OrderService(Service):
             args = self._event(receipt, self.p.orders, "OrderSettled")
             return self._settlement(args, self._ref(receipt))
 
-        return once(lookup, send, duplicate_errors=_STEP_DONE, look_first=False)
+        return once(lookup, send, look_first=False)  # OrderInvalidState
 
     def _settlement(self, args: dict[str, Any], ref: TxRef) -> Settlement:
         rewards = 0
