@@ -23,7 +23,8 @@ suite is re-executed at its result (tests/conftest.py).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,17 +55,13 @@ class GasWatch:
 _active = threading.local()
 
 
-class watching:  # noqa: N801 - used as a context manager, like contextlib's
-    """Context manager: executions in this thread report to ``watch``."""
-
-    def __init__(self, watch: GasWatch) -> None:
-        self.watch = watch
-
-    def __enter__(self) -> GasWatch:
-        _active.watch = self.watch
-        return self.watch
-
-    def __exit__(self, *exc: object) -> None:
+@contextmanager
+def watching(watch: GasWatch) -> Iterator[GasWatch]:
+    """Executions in this thread report to ``watch`` for the duration."""
+    _active.watch = watch
+    try:
+        yield watch
+    finally:
         _active.watch = None
 
 
