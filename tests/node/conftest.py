@@ -63,15 +63,11 @@ class DevChain:
         return int(events[0]["args"]["orgId"]), account
 
 
-def self_transfer(node: Node, key: bytes, nonce: int | None = None) -> bytes:
-    """Submits a 0-value self-transfer signed with ``key`` (at its next pending nonce unless
-    ``nonce`` is given); the transaction hash."""
-    account = Account.from_key(key)
-    if nonce is None:
-        nonce = node.pending_nonce(bytes.fromhex(account.address[2:]))
-    tx = {
+def signed_self_transfer(account: LocalAccount, chain_id: int, nonce: int) -> bytes:
+    """A 0-value, fee-free self-transfer of ``account``, signed: the raw transaction."""
+    tx: dict[str, Any] = {
         "type": 2,
-        "chainId": node.chain_id,
+        "chainId": chain_id,
         "nonce": nonce,
         "gas": 21_000,
         "maxFeePerGas": 0,
@@ -79,7 +75,16 @@ def self_transfer(node: Node, key: bytes, nonce: int | None = None) -> bytes:
         "to": account.address,
         "value": 0,
     }
-    return node.submit(bytes(account.sign_transaction(tx).raw_transaction))
+    return bytes(account.sign_transaction(tx).raw_transaction)
+
+
+def self_transfer(node: Node, key: bytes, nonce: int | None = None) -> bytes:
+    """Submits a 0-value self-transfer signed with ``key`` (at its next pending nonce unless
+    ``nonce`` is given); the transaction hash."""
+    account = Account.from_key(key)
+    if nonce is None:
+        nonce = node.pending_nonce(bytes.fromhex(account.address[2:]))
+    return node.submit(signed_self_transfer(account, node.chain_id, nonce))
 
 
 def fail_next_block(monkeypatch: pytest.MonkeyPatch) -> list[int]:

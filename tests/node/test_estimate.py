@@ -18,6 +18,7 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
+from scripts.bench_evm import deploy_runtime
 from scripts.bench_workload import Workload
 from voucher_chain.contracts import Protocol
 from voucher_chain.node import (
@@ -156,21 +157,13 @@ _CASES = {"forwards all": (_FORWARDS_ALL, True), "explicit gas": (_EXPLICIT_GAS,
 _CASES["reads its gas"] = (_READS_GAS, False)
 
 
-def _deploy(w3: Web3, runtime: bytes) -> str:
-    """A contract whose code is ``runtime`` (init code: CODECOPY it, RETURN it)."""
-    size = len(runtime)
-    init = bytes([0x60, size, 0x60, 12, 0x60, 0, 0x39, 0x60, size, 0x60, 0, 0xF3])
-    tx = w3.eth.send_transaction({"data": init + runtime})
-    return str(w3.eth.wait_for_transaction_receipt(tx)["contractAddress"])
-
-
 @pytest.mark.parametrize("case", list(_CASES))
 def test_only_gas_forwarded_whole_to_a_call_gets_the_bound(tmp_path: Path, case: str) -> None:
     runtime, oblivious = _CASES[case]
     config = NodeConfig(data_dir=tmp_path, dev=True, auto_seal=False, automine=True)
     with Node(config) as node:
         w3 = signing_web3(node)
-        target = _deploy(w3, runtime)
+        target = deploy_runtime(w3, runtime)
         sender = Account.from_key(node.authority_key).address
         message: dict[str, Any] = {
             "sender": bytes.fromhex(sender[2:]),

@@ -21,6 +21,7 @@ from eth_typing import HexStr
 from web3 import HTTPProvider, Web3
 from web3.middleware import SignAndSendRawMiddlewareBuilder
 
+from tests.node.conftest import signed_self_transfer
 from voucher_chain.contracts import OrgKind, Protocol, transact
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -89,17 +90,8 @@ def _sender(
     try:
         nonce = int(w3.eth.get_transaction_count(account.address, "pending"))
         while not stop.is_set():
-            tx: dict[str, Any] = {
-                "type": 2,
-                "chainId": chain_id,
-                "nonce": nonce,
-                "gas": 21_000,
-                "maxFeePerGas": 0,
-                "maxPriorityFeePerGas": 0,
-                "to": account.address,
-                "value": 0,
-            }
-            tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+            raw = signed_self_transfer(account, chain_id, nonce)
+            tx_hash = w3.eth.send_raw_transaction(raw)
             receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=10, poll_latency=0.02)
             seen.append(
                 (tx_hash.to_0x_hex(), receipt["blockHash"].to_0x_hex(), receipt["blockNumber"])
