@@ -23,8 +23,11 @@ from eth.abc import (
     BlockAPI,
     BlockHeaderAPI,
     ComputationAPI,
+    MessageAPI,
     ReceiptAPI,
     SignedTransactionAPI,
+    StateAPI,
+    TransactionContextAPI,
     TransactionFieldsAPI,
     WithdrawalAPI,
 )
@@ -40,6 +43,7 @@ from eth.vm.forks.prague.state import PragueState
 from eth_typing import Address, BlockNumber
 from eth_utils.exceptions import ValidationError
 
+from voucher_chain.node import interpreter
 from voucher_chain.node.account_cache import AccountCache, caching_account_db_class
 from voucher_chain.node.estimate import watched_opcodes
 from voucher_chain.node.ordered_trie import ordered_trie_root_and_nodes
@@ -80,8 +84,10 @@ def jump_analysis(code: bytes) -> tuple[set[int], set[int]]:
 
 
 class VoucherChainComputation(PragueComputation):
-    """Prague's computation, with the code's JUMPDEST analysis shared (:func:`jump_analysis`)
-    and ``GAS``/call opcodes that report to an estimate's watch (:mod:`.estimate`)."""
+    """Prague's computation, run by the node's opcode loop (:mod:`.interpreter`; py-evm's own
+    inside :func:`.interpreter.reference_loop`), with the code's JUMPDEST analysis shared
+    (:func:`jump_analysis`) and ``GAS``/call opcodes that report to an estimate's watch
+    (:mod:`.estimate`)."""
 
     opcodes = watched_opcodes(PragueComputation.opcodes)
 
@@ -89,6 +95,37 @@ class VoucherChainComputation(PragueComputation):
         super().__init__(*args, **kwargs)
         code: Any = self.code
         code.valid_positions, code.invalid_positions = jump_analysis(self.msg.code)
+
+    @classmethod
+    def apply_computation(
+        cls,
+        state: StateAPI,
+        message: MessageAPI,
+        transaction_context: TransactionContextAPI,
+        parent_computation: ComputationAPI | None = None,
+    ) -> ComputationAPI:
+        """py-evm's ``apply_computation`` (same bookkeeping, same precompile exit) with the
+        opcode loop replaced by :func:`.interpreter.run`."""
+        if interpreter.uses_reference():
+            return super().apply_computation(
+                state, message, transaction_context, parent_computation
+            )
+        with cls(state, message, transaction_context) as computation:
+            if computation.is_origin_computation:
+                computation.contracts_created = []
+                if message.is_create:
+                    cls.consume_initcode_gas_cost(computation)
+            if parent_computation is not None:
+                computation.contracts_created = parent_computation.contracts_created
+            if message.is_create:
+                computation.contracts_created.append(message.storage_address)
+            precompile = computation.precompiles.get(message.code_address)
+            if precompile is not None:
+                if not message.is_delegation:
+                    precompile(computation)
+                return computation
+            interpreter.run(computation)
+        return computation
 
 
 class VoucherChainState(PragueState):

@@ -5,7 +5,9 @@ canonical index names; it links to its parent (hash and number); the authority's
 over the block hash (the ``seals`` table) recovers to the authority named in the genesis
 header's ``extra_data`` (optionally pinned by the caller); the transactions and receipts
 hash to the header's ``transactionsRoot`` and ``receiptsRoot``; the node's transaction index
-agrees with the block. The first inconsistency is reported.
+agrees with the block. The first inconsistency is reported. With ``replay``, every block is
+also re-executed from genesis by py-evm with its own opcode loop (not the node's
+:mod:`.interpreter`) and must give the same state, receipts and hashes.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from eth_utils.crypto import keccak
 from voucher_chain.node.chain import chain_class, genesis_params, genesis_state
 from voucher_chain.node.core import CHAIN_FILE
 from voucher_chain.node.errors import NodeConfigError
+from voucher_chain.node.interpreter import reference_loop
 from voucher_chain.node.store import Store
 
 __all__ = ["VerifyReport", "verify_chain"]
@@ -145,7 +148,9 @@ def _verify(
                 return fail(number, "the transaction index disagrees with the block")
             if replayer is not None:
                 try:
-                    replayer.import_block(block)
+                    # py-evm's own opcode loop: the oracle for the node's (see .interpreter)
+                    with reference_loop():
+                        replayer.import_block(block)
                 except Exception as exc:
                     return fail(number, f"re-execution disagrees: {exc}")
             txs += len(block.transactions)
