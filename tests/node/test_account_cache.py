@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_utils.crypto import keccak
@@ -41,4 +42,46 @@ def test_cache_follows_blocks_and_survives_a_failed_block(
             self_transfer(node, node.authority_key)
         _assert_cache_matches_head(node)
     report = verify_chain(tmp_path, replay=True)  # py-evm's own import path, no cache
+    assert report.ok, report.problem
+
+
+#: SSTORE(0, SLOAD(0) + 1), then RETURN the new value: each transaction counts, each call
+#: answers "the count at this block, plus one"
+COUNTER = bytes.fromhex("5f546001018060005560005260205ff3")
+
+
+def test_slot_cache_moves_with_the_storage_and_serves_every_block(tmp_path: Path) -> None:
+    from eth_account import Account
+    from web3 import Web3
+
+    from scripts.bench_evm import deploy_runtime
+    from voucher_chain.node import signing_web3
+
+    config = NodeConfig(data_dir=tmp_path, dev=True, auto_seal=False, automine=True)
+    with Node(config) as node:
+        w3 = signing_web3(node)
+        counter = Web3.to_checksum_address(deploy_runtime(w3, COUNTER))
+        address = bytes.fromhex(counter[2:])
+        sender = Account.from_key(node.authority_key).address
+        blocks = []
+        for _ in range(4):
+            w3.eth.wait_for_transaction_receipt(
+                w3.eth.send_transaction({"to": counter, "from": sender})
+            )
+            blocks.append(node.head().block_number)
+            # the producer carried the account's values over to the new storage root
+            root, values = node.slot_cache.accounts[address]
+            with node.reading() as chain:
+                account_db: Any = chain.get_vm(node.head()).state._account_db  # type: ignore[attr-defined]
+                assert root == account_db._get_storage_root(address)
+                trie = HexaryTrie(chain.chaindb.db, root)
+                assert values and all(trie.get(k) == v for k, v in values.items())
+
+        def count_at(block: int) -> int:
+            return int.from_bytes(w3.eth.call({"to": counter}, block), "big") - 1
+
+        # readers at any block, in an order that switches the cached root back and forth
+        for block in [blocks[-1], blocks[0], blocks[-1], blocks[1], blocks[2], blocks[0]] * 2:
+            assert count_at(block) == blocks.index(block) + 1
+    report = verify_chain(tmp_path, replay=True)
     assert report.ok, report.problem

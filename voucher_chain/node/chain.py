@@ -44,7 +44,7 @@ from eth_typing import Address, BlockNumber
 from eth_utils.exceptions import ValidationError
 
 from voucher_chain.node import interpreter
-from voucher_chain.node.account_cache import AccountCache, caching_account_db_class
+from voucher_chain.node.account_cache import AccountCache, SlotCache, caching_account_db_class
 from voucher_chain.node.estimate import watched_opcodes
 from voucher_chain.node.ordered_trie import ordered_trie_root_and_nodes
 
@@ -256,20 +256,24 @@ def chain_class(
     chain_id: int,
     next_timestamp: Callable[[BlockHeaderAPI], int] | None = None,
     account_cache: AccountCache | None = None,
+    slot_cache: SlotCache | None = None,
 ) -> type[VoucherChainEVM]:
     """The chain class for ``chain_id``; ``next_timestamp`` replaces the VM's clock (the dev
     node's time travel), so calls and estimates run at the time the next block will carry;
-    ``account_cache`` (the block producer's only) keeps accounts across blocks."""
+    ``account_cache`` (the block producer's only) keeps accounts across blocks; ``slot_cache``
+    keeps storage values (any state may share one)."""
     attrs: dict[str, Any] = {"chain_id": chain_id}
     vm_attrs: dict[str, Any] = {}
     if next_timestamp is not None:
         vm_attrs["next_timestamp"] = staticmethod(next_timestamp)
-    if account_cache is not None:
+    if account_cache is not None and slot_cache is None:
+        raise ValueError("the account cache goes with a slot cache")
+    if slot_cache is not None:
         state = ZeroFeePragueVM.get_state_class()
         vm_attrs["_state_class"] = type(
             state.__name__,
             (state,),
-            {"account_db_class": caching_account_db_class(account_cache)},
+            {"account_db_class": caching_account_db_class(slot_cache, account_cache)},
         )
     if vm_attrs:
         vm = type("ZeroFeePragueVM", (ZeroFeePragueVM,), vm_attrs)

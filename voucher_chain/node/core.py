@@ -28,7 +28,7 @@ from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError
 
 from voucher_chain.node import views
-from voucher_chain.node.account_cache import AccountCache
+from voucher_chain.node.account_cache import AccountCache, SlotCache
 from voucher_chain.node.admission import Admission
 from voucher_chain.node.chain import VoucherChainEVM, chain_class, genesis_params, genesis_state
 from voucher_chain.node.config import NodeConfig
@@ -72,8 +72,12 @@ class Node:
         self.chain_id = config.chain_id
         path = config.data_dir / CHAIN_FILE
         self._store = Store(path, synchronous=config.synchronous)
+        #: storage values by (storage root, slot): exact for any state, shared by all
+        self.slot_cache = SlotCache()
         self._chain_cls = chain_class(
-            config.chain_id, self._pending_timestamp if config.dev else None
+            config.chain_id,
+            self._pending_timestamp if config.dev else None,
+            slot_cache=self.slot_cache,
         )
         self._write_lock = threading.RLock()
         self._readers: list[Store] = []
@@ -100,6 +104,7 @@ class Node:
             config.chain_id,
             self._pending_timestamp if config.dev else None,
             account_cache=self.account_cache,
+            slot_cache=self.slot_cache,
         )
         self._chain: VoucherChainEVM = writer_cls(self._store.db)
         #: the last committed head, published only after its block is on disk
