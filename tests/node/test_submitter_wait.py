@@ -53,12 +53,23 @@ def test_receipts_are_pushed_not_polled(dev_chain: DevChain, tmp_path: Path) -> 
     submitter = Submitter(w3, signer)
     provider.calls.clear()
     provider.sent.clear()
+    receipts = []
     for i in range(5):
         fn = protocol.settlement.functions.approve(account.address, i + 1)
-        receipt = submitter.transact(fn, sender)
-        assert receipt["status"] == 1
+        receipts.append(submitter.transact(fn, sender))
+        assert receipts[-1]["status"] == 1
     assert provider.calls[PUSHED_RECEIPT_WAIT] == 5
-    assert provider.calls["eth_getTransactionReceipt"] == 5  # one fetch each, for web3's format
+    assert provider.calls["eth_getTransactionReceipt"] == 0  # the pushed one is formatted here
+    # exactly as web3 formats the receipt it fetches itself (types included: HexBytes, ints)
+    for receipt in receipts:
+        fetched = w3.eth.get_transaction_receipt(receipt["transactionHash"])
+        assert receipt == fetched
+        assert {k: type(v) for k, v in receipt.items()} == {k: type(v) for k, v in fetched.items()}
+        logs = protocol.settlement.events.Approval().process_receipt(receipt)
+        assert [e["args"]["value"] for e in logs] == [
+            e["args"]["value"]
+            for e in protocol.settlement.events.Approval().process_receipt(fetched)
+        ]
     # web3 asks for the chain id several times per transaction; the cache keys on the params'
     # form, and web3 passes them two ways ([] and ()): at most two requests reach the node
     assert provider.calls["eth_chainId"] >= 10

@@ -18,6 +18,7 @@ from typing import TypeVar
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3 import Web3
+from web3._utils.method_formatters import get_result_formatters
 from web3.contract.contract import ContractFunction
 from web3.exceptions import TimeExhausted, Web3RPCError
 from web3.providers.base import BaseProvider
@@ -145,6 +146,9 @@ class Submitter:
         #: are zero (the embedded node pins them) later transactions send zero fees without
         #: asking, until the node refuses one.
         self._free_gas: bool | None = None
+        self._receipt_formatter = get_result_formatters(
+            RPCEndpoint("eth_getTransactionReceipt"), w3.eth
+        )
 
     @property
     def chain_id(self) -> int:
@@ -211,21 +215,22 @@ class Submitter:
             chunk_ms = int(min(remaining, _PUSHED_WAIT_CHUNK) * 1000)
             asked = time.monotonic()
             try:
-                response = self.w3.provider.make_request(
+                # through web3's middleware, as any request; then web3's own formatting of a
+                # receipt (what eth_getTransactionReceipt's result goes through)
+                result = self.w3.manager.request_blocking(
                     RPCEndpoint(PUSHED_RECEIPT_WAIT), [tx_hash.to_0x_hex(), chunk_ms]
                 )
             except OSError:  # e.g. an HTTP timeout shorter than the wait: poll from now on
                 self._pushed_wait = False
                 return None
-            error = response.get("error")
-            if error is not None:
+            except Web3RPCError as exc:
+                error = (exc.rpc_response or {}).get("error")
                 if isinstance(error, dict) and error.get("code") == _METHOD_NOT_FOUND:
                     self._pushed_wait = False  # another kind of node
                 return None
             self._pushed_wait = True
-            if response.get("result") is not None:
-                # fetched once more through web3, so it is formatted exactly as web3 formats it
-                return self.w3.eth.get_transaction_receipt(tx_hash)
+            if result is not None:
+                return self._receipt_formatter(result)  # type: ignore[no-any-return]
             if time.monotonic() - asked < chunk_ms / 2000:
                 return None  # answered at once: the node does not know the transaction
         return None
