@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,13 +52,18 @@ class CountingProvider(HTTPProvider):
     def __init__(self, url: str) -> None:
         super().__init__(url, request_kwargs={"timeout": 60})
         self.counts: Counter[str] = Counter()
+        self.seconds: defaultdict[str, float] = defaultdict(float)
         self._lock = threading.Lock()
 
     def _make_request(self, method: RPCEndpoint, request_data: bytes) -> bytes:
         # below web3's request cache: only what goes over the wire is counted
-        with self._lock:
-            self.counts[method] += 1
-        return super()._make_request(method, request_data)
+        t0 = time.perf_counter()
+        try:
+            return super()._make_request(method, request_data)
+        finally:
+            with self._lock:
+                self.counts[method] += 1
+                self.seconds[method] += time.perf_counter() - t0
 
 
 @dataclass
@@ -68,6 +73,13 @@ class Chain:
     governor_key: str
     gas_fee: bool
     description: str
+    pid: int
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -96,7 +108,8 @@ def embedded(tmp: Path, block_interval_ms: int | None) -> Iterator[Chain]:
             protocol=Protocol.at(w3, info["protocol"]),
             governor_key="0x" + bytes(key).hex(),
             gas_fee=False,
-            description=f"{w3.client_version}, block interval {interval} ms, pid {process.pid}",
+            description=f"{w3.client_version}, block interval {interval} ms",
+            pid=process.pid,
         )
     finally:
         process.terminate()
@@ -120,7 +133,8 @@ def anvil() -> Iterator[Chain]:
             protocol=protocol,
             governor_key=ANVIL_DEV_KEY,
             gas_fee=True,
-            description=f"{w3.client_version}, automine, pid {node.pid}",
+            description=f"{w3.client_version}, automine",
+            pid=node.pid,
         )
 
 
@@ -134,8 +148,15 @@ def bench(name: str, chain: Chain, args: argparse.Namespace, tmp: Path) -> Resul
     print(f"{name:<9} {chain.description}; setup {setup:.1f} s", flush=True)
     provider = chain.w3.provider
     assert isinstance(provider, CountingProvider)
-    before = Counter(provider.counts)
+    before, before_s = Counter(provider.counts), dict(provider.seconds)
+    node_cpu, client_cpu = cpu_seconds(chain.pid), time.process_time()
     result = work.run(name, pairs, args.orders)
+    result.node_cpu = cpu_seconds(chain.pid) - node_cpu
+    result.client_cpu = time.process_time() - client_cpu
+    result.request_ms = {
+        m: 1000 * (provider.seconds[m] - before_s.get(m, 0.0)) / n
+        for m, n in (provider.counts - before).items()
+    }
     result.setup_seconds = setup
     result.requests = dict(provider.counts - before)
     return result
@@ -164,12 +185,21 @@ def report(results: list[Result]) -> None:
             f"  {r.chain:<9}"
             + "".join(f"{used.get(op, float('nan')):>10,.0f}" for op in OPERATIONS)
         )
-    print("\nJSON-RPC requests per settled order (timed part, incl. gas sampling):")
+    print("\nJSON-RPC requests per settled order (timed part, incl. gas sampling), mean latency:")
     for r in results:
         per = sorted(r.requests.items(), key=lambda kv: -kv[1])
         total = sum(r.requests.values()) / max(r.orders, 1)
-        top = ", ".join(f"{m} {n / max(r.orders, 1):.1f}" for m, n in per[:6])
+        top = ", ".join(
+            f"{m} {n / max(r.orders, 1):.1f} × {r.request_ms.get(m, 0):.0f} ms" for m, n in per[:6]
+        )
         print(f"  {r.chain:<9} {total:6.1f}: {top}")
+    print("\nCPU per settled order (timed part): the node's process, the client's (this one):")
+    for r in results:
+        n = max(r.orders, 1)
+        print(
+            f"  {r.chain:<9} node {1000 * r.node_cpu / n:6.1f} ms, "
+            f"client {1000 * r.client_cpu / n:6.1f} ms"
+        )
     by_name = {r.chain: r for r in results}
     if "embedded" in by_name and "anvil" in by_name:
         ours, theirs = by_name["embedded"], by_name["anvil"]

@@ -66,6 +66,9 @@ class Result:
     setup_seconds: float = 0.0
     blocks: int = 0
     requests: dict[str, int] = field(default_factory=dict)
+    request_ms: dict[str, float] = field(default_factory=dict)  # mean latency per method
+    node_cpu: float = 0.0  # seconds of the node process's CPU in the timed part
+    client_cpu: float = 0.0  # seconds of the client process's CPU in the timed part
 
     @property
     def orders_per_second(self) -> float:
