@@ -15,13 +15,15 @@ table, checked against py-evm's logic functions when the table is built: an opco
 is not the expected py-evm function runs through the table), charged before the opcode's
 logic; the exception raised for each failure (``OutOfGas``, ``InsufficientStack``,
 ``FullStack``, ``InvalidJumpDestination``, ``InvalidInstruction``), all of which burn the
-frame's gas; the values left on the stack. One representation differs: PUSH and MLOAD leave
-integers where py-evm leaves bytes; py-evm converts on every pop, so no opcode can tell.
+frame's gas; the values left on the stack. One representation differs: PUSH, MLOAD and
+CALLDATALOAD leave integers where py-evm leaves bytes; py-evm converts on every pop, so no
+opcode can tell. What the loop adds: PUSH values and jump destinations are analysed once per
+code (:func:`analyse`), and the gas left is kept in a local between table calls.
 
-Checked by ``tests/node/test_interpreter.py`` (random programs and the protocol's operations,
-each run by both loops and compared: success, error type, gas, output, stack, memory, logs,
-state) and by ``voucher-chain verify --replay``, which re-executes blocks with py-evm's own
-loop (:data:`REFERENCE`).
+Checked by ``tests/node/test_interpreter.py`` (626 programs at several gas limits and the
+protocol's estimates and calls, each run by both loops and compared: success, error type,
+gas, refund, output, logs, storage writes, stack, memory) and by ``voucher-chain verify
+--replay``, which re-executes every block with py-evm's own loop (:func:`reference_loop`).
 """
 
 from __future__ import annotations
