@@ -7,8 +7,10 @@ its default automine mode). On each, the workload of ``bench_workload.py``: ``--
 enterprises, each with its own institution, placing, having delivered and confirming
 ``--orders`` orders concurrently through the SDK. Printed per chain: settled orders/s, p50/p99
 from submitting the confirm (the payment: the institution is paid in that transaction) to its
-receipt with the ``OrderSettled`` event, gas per operation; then the ratio between the chains
-and whether the goal (embedded ≥ external in orders/s, embedded p99 ≤ 500 ms) is met.
+receipt with the ``OrderSettled`` event, gas per operation, JSON-RPC requests per order with
+each method's mean latency, and the CPU per settled order of the node's process (``/proc``)
+and of the client (this process); then the ratio between the chains and whether the goal
+(embedded ≥ external in orders/s, embedded p99 ≤ 500 ms) is met.
 
     scripts/bench [--enterprises 8] [--orders 25] [--chains embedded,anvil]
 """
