@@ -39,7 +39,13 @@ sys.path.insert(0, str(ROOT))  # scripts.bench_workload, tests.external.anvil
 from web3 import HTTPProvider, Web3  # noqa: E402
 from web3.types import RPCEndpoint  # noqa: E402
 
-from scripts.bench_workload import OPERATIONS, Result, Workload, machine  # noqa: E402
+from scripts.bench_workload import (  # noqa: E402
+    OPERATIONS,
+    Result,
+    Workload,
+    cpu_seconds,
+    machine,
+)
 from voucher_chain.contracts import Protocol, deploy_protocol  # noqa: E402
 from voucher_chain.contracts.deploy import DEV_GOVERNOR_CODE  # noqa: E402
 from voucher_chain.node.keys import decrypt_key, passphrase_from_env  # noqa: E402
@@ -76,12 +82,6 @@ class Chain:
     gas_fee: bool
     description: str
     pid: int
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 from eth_typing import HexStr
 from hexbytes import HexBytes
@@ -288,3 +289,9 @@ def machine() -> str:
         f"{os.uname().machine}, {os.cpu_count()} CPUs, {os.uname().sysname} "
         f"{os.uname().release}, Python {sys.version.split()[0]}"
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
