@@ -1,16 +1,17 @@
 """Benchmark (not a test): the embedded node against an external node on the same workload.
 
 One run, one chain after the other (never both at once: they would share the cores): the
-embedded node as ``voucher-chain node --dev`` runs it (a subprocess over HTTP, its default
-20 ms block interval unless ``--block-interval-ms``), then Anvil (tests/external/anvil.py, in
-its default automine mode). On each, the workload of ``bench_workload.py``: ``--enterprises``
-enterprises, each with its own institution, placing, having delivered and confirming
-``--orders`` orders concurrently through the SDK. Printed per chain: settled orders/s, p50/p99
-from submitting the confirm (the payment: the institution is paid in that transaction) to its
-receipt with the ``OrderSettled`` event, gas per operation, JSON-RPC requests per order with
-each method's mean latency, and the CPU per settled order of the node's process (``/proc``)
-and of the client (this process); then the ratio between the chains and whether the goal
-(embedded ≥ external in orders/s, embedded p99 ≤ 500 ms) is met.
+embedded node as ``voucher-chain node --dev`` runs it (a subprocess over HTTP; its default
+20 ms block interval and one read worker unless ``--block-interval-ms``/``--read-workers``),
+then Anvil (tests/external/anvil.py, in its default automine mode). On each, the workload of
+``bench_workload.py``: ``--enterprises`` enterprises, each with its own institution, placing,
+having delivered and confirming ``--orders`` orders concurrently through the SDK. Printed per
+chain: settled orders/s, p50/p99 from submitting the confirm (the payment: the institution is
+paid in that transaction) to its receipt with the ``OrderSettled`` event, gas per operation,
+JSON-RPC requests per order with each method's mean latency, and the CPU per settled order of
+the node's processes (``/proc``: the node and its read workers) and of the client (this
+process); then the ratio between the chains and whether the goal (embedded ≥ external in
+orders/s, embedded p99 ≤ 500 ms) is met.
 
     scripts/bench [--enterprises 8] [--orders 25] [--chains embedded,anvil]
 """
@@ -85,13 +86,15 @@ class Chain:
 
 
 @contextmanager
-def embedded(tmp: Path, block_interval_ms: int | None) -> Iterator[Chain]:
+def embedded(tmp: Path, block_interval_ms: int | None, read_workers: int | None) -> Iterator[Chain]:
     """``voucher-chain node --dev`` in a subprocess on a free port."""
     data_dir = tmp / "node"
     args = [sys.executable, "-m", "voucher_chain.cli", "node", "--dev"]
     args += ["--data-dir", str(data_dir), "--port", "0"]
     if block_interval_ms is not None:
         args += ["--block-interval-ms", str(block_interval_ms)]
+    if read_workers is not None:
+        args += ["--read-workers", str(read_workers)]
     process = subprocess.Popen(
         args,
         stdout=subprocess.PIPE,
@@ -105,12 +108,14 @@ def embedded(tmp: Path, block_interval_ms: int | None) -> Iterator[Chain]:
         w3 = Web3(CountingProvider(info["url"]))
         key = decrypt_key((data_dir / "authority.key").read_text(), passphrase_from_env(dev=True))
         interval = block_interval_ms if block_interval_ms is not None else "default (20)"
+        workers = read_workers if read_workers is not None else "default (1)"
         yield Chain(
             w3=w3,
             protocol=Protocol.at(w3, info["protocol"]),
             governor_key="0x" + bytes(key).hex(),
             gas_fee=False,
-            description=f"{w3.client_version}, block interval {interval} ms",
+            description=f"{w3.client_version}, block interval {interval} ms, "
+            f"read workers {workers}",
             pid=process.pid,
         )
     finally:
@@ -195,7 +200,10 @@ def report(results: list[Result]) -> None:
             f"{m} {n / max(r.orders, 1):.1f} × {r.request_ms.get(m, 0):.0f} ms" for m, n in per[:6]
         )
         print(f"  {r.chain:<9} {total:6.1f}: {top}")
-    print("\nCPU per settled order (timed part): the node's process, the client's (this one):")
+    print(
+        "\nCPU per settled order (timed part): the node's processes (with read workers), "
+        "the client's (this one):"
+    )
     for r in results:
         n = max(r.orders, 1)
         print(
@@ -228,6 +236,9 @@ def main() -> None:
     parser.add_argument(
         "--block-interval-ms", type=int, default=None, help="embedded node (default: its own)"
     )
+    parser.add_argument(
+        "--read-workers", type=int, default=None, help="embedded node (default: its own)"
+    )
     args = parser.parse_args()
     chains = [c.strip() for c in args.chains.split(",") if c.strip()]
     unknown = set(chains) - {"embedded", "anvil"}
@@ -244,7 +255,11 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         for name in chains:
-            source = embedded(Path(tmp), args.block_interval_ms) if name == "embedded" else anvil()
+            source = (
+                embedded(Path(tmp), args.block_interval_ms, args.read_workers)
+                if name == "embedded"
+                else anvil()
+            )
             with source as chain:
                 results.append(bench(name, chain, args, Path(tmp)))
     report(results)

@@ -26,6 +26,7 @@ from voucher_chain.node import (
     NodeConfig,
     RpcServer,
     ensure_dev_protocol,
+    execution,
     rpc,
     signing_web3,
 )
@@ -84,7 +85,7 @@ def test_one_run_estimates_are_enough_and_tight(
         )
         return hex(estimate)
 
-    monkeypatch.setattr(rpc, "one_run_limit", bound_of)
+    monkeypatch.setattr(execution, "one_run_limit", bound_of)
     monkeypatch.setattr(rpc.Dispatcher, "_estimate", recording)
 
     config = NodeConfig(data_dir=tmp_path / "node", dev=True, block_interval=0.005)

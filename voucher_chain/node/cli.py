@@ -41,6 +41,12 @@ def add_node_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     parser.add_argument(
         "--dev-accounts", type=int, default=0, help="dev: unlocked accounts for eth_sendTransaction"
     )
+    parser.add_argument(
+        "--read-workers",
+        type=int,
+        default=1,
+        help="processes answering eth_call/eth_estimateGas (0: the node's own threads)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,6 +91,7 @@ def _serve(args: argparse.Namespace) -> int:
         block_interval=args.block_interval_ms / 1000,
         read_token=token,
         dev_accounts=args.dev_accounts,
+        read_workers=args.read_workers,
     )
     node = Node(config)
     server = RpcServer(node, args.host, args.port)

@@ -43,5 +43,8 @@ class NodeConfig:
     #: parent, plus what ``evm_increaseTime`` adds, or exactly what ``evm_setNextBlockTimestamp``
     #: sets — so tests of deadlines get exact timestamps, as under eth-tester.
     frozen_clock: bool = False
+    #: Processes answering eth_call and eth_estimateGas beside the node's own (0: the node's
+    #: threads answer them). Each is a Python interpreter with its own core to use.
+    read_workers: int = 0
     #: SQLite ``synchronous`` pragma: FULL survives power loss, NORMAL only process crashes.
     synchronous: str = "FULL"

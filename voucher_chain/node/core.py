@@ -14,27 +14,27 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from eth._utils.address import generate_contract_address
-from eth.abc import BlockAPI, BlockHeaderAPI, ComputationAPI, TransactionBuilderAPI
+from eth.abc import BlockAPI, BlockHeaderAPI, TransactionBuilderAPI
 from eth.constants import GENESIS_PARENT_HASH
-from eth.vm.spoof import SpoofTransaction
 from eth_keys.datatypes import PrivateKey
 from eth_typing import Address, BlockNumber, Hash32
 from eth_utils.address import to_canonical_address, to_checksum_address
 from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError
 
-from voucher_chain.node import views
+from voucher_chain.node import execution, views
 from voucher_chain.node.account_cache import AccountCache, SlotCache
 from voucher_chain.node.admission import Admission
 from voucher_chain.node.chain import VoucherChainEVM, chain_class, genesis_params, genesis_state
 from voucher_chain.node.config import NodeConfig
-from voucher_chain.node.errors import NodeConfigError, RpcError, TransactionRejected
+from voucher_chain.node.errors import NodeConfigError, TransactionRejected
+from voucher_chain.node.execution import CALL_GAS_CAP, CallResult, Clock, pending_timestamp
 from voucher_chain.node.keys import load_key_file, passphrase_from_env
 from voucher_chain.node.mempool import Mempool, PendingTx
+from voucher_chain.node.read_pool import ReadPool
 from voucher_chain.node.store import LogRow, Store
 
 __all__ = ["CallResult", "Node"]
@@ -43,20 +43,6 @@ log = logging.getLogger("voucher_chain.node")
 
 CHAIN_FILE = "chain.sqlite"
 KEY_FILE = "authority.key"
-#: Gas cap of eth_call / eth_estimateGas (as geth's ``--rpc.gascap``).
-CALL_GAS_CAP = 50_000_000
-
-
-@dataclass(frozen=True)
-class CallResult:
-    """The outcome of executing a message against some state without committing it."""
-
-    success: bool
-    output: bytes
-    gas_used: int
-    error: str | None
-    #: the execution's computation tree (for the estimate's analysis)
-    computation: ComputationAPI | None = field(default=None, repr=False, compare=False)
 
 
 class Node:
@@ -125,6 +111,12 @@ class Node:
             self._key.to_bytes() if i == 0 else keccak(self._key.to_bytes() + i.to_bytes(4, "big"))
             for i in range(config.dev_accounts)
         ]
+        #: calls and estimates in worker processes, if configured (:mod:`.read_pool`)
+        self.read_pool: ReadPool | None = None
+        if config.read_workers:
+            self.read_pool = ReadPool(
+                path, config.chain_id, dev=config.dev, workers=config.read_workers
+            )
         if config.auto_seal:
             self.start()
 
@@ -180,6 +172,8 @@ class Node:
         if self._producer is not None:
             self._producer.join()
             self._producer = None
+        if self.read_pool is not None:
+            self.read_pool.close()
         with self._write_lock, self._readers_lock:
             self._store.close()
             for reader in self._readers:
@@ -254,14 +248,7 @@ class Node:
 
     def header_at(self, chain: VoucherChainEVM, block: str | int) -> BlockHeaderAPI:
         """The header a block tag or number designates (``pending`` = the head)."""
-        head = chain.get_canonical_head()
-        if block in ("latest", "pending", "safe", "finalized"):
-            return head
-        if block == "earliest":
-            return chain.get_canonical_block_header_by_number(0)  # type: ignore[arg-type]
-        if isinstance(block, int) and 0 <= block <= head.block_number:
-            return chain.get_canonical_block_header_by_number(block)  # type: ignore[arg-type]
-        raise RpcError(-32000, f"header not found: block {block}")
+        return execution.header_at(chain, block)
 
     def block(self, chain: VoucherChainEVM, header: BlockHeaderAPI) -> BlockAPI:
         return chain.get_block_by_header(header)
@@ -278,24 +265,9 @@ class Node:
         gas: int = CALL_GAS_CAP,
     ) -> CallResult:
         """Executes a message on top of ``header``'s state, as a block following it would."""
-        vm = chain.get_vm(header)
-        with vm.in_costless_state() as state:
-            unsigned = vm.create_unsigned_transaction(
-                nonce=state.get_nonce(Address(sender)),
-                gas_price=0,
-                gas=gas,
-                to=Address(to),
-                value=value,
-                data=data,
-            )
-            spoof = SpoofTransaction(unsigned, from_=sender)
-            computation = state.costless_execute_transaction(spoof)  # type: ignore[arg-type]
-            used = gas - computation.get_gas_remaining()
-            if computation.is_success:
-                return CallResult(True, computation.output, used, None, computation)
-            error = computation.error
-            output = error.args[0] if error.args and isinstance(error.args[0], bytes) else b""
-            return CallResult(False, output, used, type(error).__name__, computation)
+        return execution.execute(
+            chain, header, sender=sender, to=to, data=data, value=value, gas=gas
+        )
 
     def pending_nonce(self, address: bytes) -> int:
         with self.reading() as chain:
@@ -559,14 +531,13 @@ class Node:
         block, receipts, _ = self._chain.build_block([p.tx for p in txs], timestamp=timestamp)
         return block, receipts
 
+    def clock(self) -> Clock:
+        """The dev clock's state: what the next block's timestamp follows."""
+        return Clock(self.config.frozen_clock, self.time_offset, self.next_timestamp)
+
     def _pending_timestamp(self, parent: BlockHeaderAPI) -> int:
-        """The timestamp the block after ``parent`` gets: the wall clock (plus the dev time
-        offset), or the dev clock's rules (see :attr:`NodeConfig.frozen_clock`)."""
-        if self.next_timestamp is not None:
-            return max(parent.timestamp, self.next_timestamp)
-        if self.config.frozen_clock:
-            return int(parent.timestamp) + 1 + self.time_offset
-        return max(int(parent.timestamp), int(time.time()) + self.time_offset)
+        """The timestamp the block after ``parent`` gets (:func:`execution.pending_timestamp`)."""
+        return pending_timestamp(parent, self.clock())
 
     def _applicable(
         self, txs: list[PendingTx]

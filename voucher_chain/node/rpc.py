@@ -18,16 +18,16 @@ from eth_utils.address import to_checksum_address
 from eth_utils.hexadecimal import is_hex
 
 import voucher_chain
-from voucher_chain.node import views
-from voucher_chain.node.core import CALL_GAS_CAP, Node
+from voucher_chain.node import execution, views
+from voucher_chain.node.core import Node
 from voucher_chain.node.errors import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
     METHOD_NOT_FOUND,
-    REVERTED,
     RpcError,
 )
-from voucher_chain.node.estimate import GasWatch, one_run_limit, watching
+from voucher_chain.node.execution import CALL_GAS_CAP
+from voucher_chain.node.read_pool import Kind
 
 __all__ = ["CLIENT_VERSION", "Dispatcher", "handle_request"]
 
@@ -90,8 +90,7 @@ def _block_id(value: Any) -> str | int:
     return _quantity(value, "block number")
 
 
-def revert_error(output: bytes) -> RpcError:
-    return RpcError(REVERTED, "execution reverted", data=views.hexb(output))
+_READS = {"call": execution.call, "estimate": execution.estimate}
 
 
 class Dispatcher:
@@ -314,42 +313,19 @@ class Dispatcher:
         return message, _block_id(_param(params, 1))
 
     def _call(self, params: list[Any]) -> Any:
-        message, block_id = self._message(params)
-        with self.node.reading() as chain:
-            header = self.node.header_at(chain, block_id)
-            result = self.node.execute(chain, header, **message)
-        if not result.success:
-            if result.error == "Revert":
-                raise revert_error(result.output)
-            raise RpcError(-32000, f"execution failed: {result.error}")
-        return views.hexb(result.output)
+        return self._read("call", params)
 
     def _estimate(self, params: list[Any]) -> Any:
+        return self._read("estimate", params)
+
+    def _read(self, kind: Kind, params: list[Any]) -> str:
+        """A call or estimate: in a read worker if the node has them, else on this thread."""
         message, block_id = self._message(params)
+        pool = self.node.read_pool
+        if pool is not None:
+            return pool.answer(kind, message, block_id, self.node.clock())
         with self.node.reading() as chain:
-            header = self.node.header_at(chain, block_id)
-            with watching(GasWatch()) as watch:
-                first = self.node.execute(chain, header, **message)
-            if not first.success:
-                if first.error == "Revert":
-                    raise revert_error(first.output)
-                raise RpcError(-32000, f"gas required exceeds allowance ({first.error})")
-            assert first.computation is not None
-            bound = one_run_limit(first.computation, first.gas_used, watch, message["data"])
-            if bound is not None and bound <= message["gas"]:
-                return views.hexq(bound)  # proven enough without another run (estimate.py)
-            # the run observed its gas: try a 64/63 margin, then search
-            guess = min(first.gas_used * 64 // 63 + 5_000, message["gas"])
-            if self.node.execute(chain, header, **{**message, "gas": guess}).success:
-                return views.hexq(guess)
-            low, high = guess, message["gas"]
-            while high - low > 1_000:
-                middle = (low + high) // 2
-                if self.node.execute(chain, header, **{**message, "gas": middle}).success:
-                    high = middle
-                else:
-                    low = middle
-            return views.hexq(high)
+            return _READS[kind](chain, message, block_id)
 
     def _increase_time(self, params: list[Any]) -> Any:
         seconds = _param(params, 0, 0)
