@@ -11,6 +11,7 @@ from trie.hexary import HexaryTrie
 
 from tests.node.conftest import fail_next_block, self_transfer
 from voucher_chain.node import Node, NodeConfig, ensure_dev_protocol, verify_chain
+from voucher_chain.node.account_cache import SlotCache
 
 
 def _assert_cache_matches_head(node: Node) -> None:
@@ -85,3 +86,38 @@ def test_slot_cache_moves_with_the_storage_and_serves_every_block(tmp_path: Path
             assert count_at(block) == blocks.index(block) + 1
     report = verify_chain(tmp_path, replay=True)
     assert report.ok, report.problem
+
+
+def test_slot_cache_keeps_the_previous_root_for_readers_a_block_behind() -> None:
+    slots = SlotCache()
+    a, r1, r2, r3 = b"A" * 20, b"1" * 32, b"2" * 32, b"3" * 32
+    slots.at(a, r1)[b"k"] = b"v"
+    slots.advance(a, r1, r2, {b"k2": b"w"})  # the producer commits the next block
+    assert slots.at(a, r2) == {b"k": b"v", b"k2": b"w"}
+    assert slots.at(a, r1) == {b"k": b"v"}  # a reader at the block before keeps its values
+    slots.at(a, r3)[b"x"] = b"y"  # a third root displaces the oldest, not the newest
+    assert slots.at(a, r2) == {b"k": b"v", b"k2": b"w"}
+    assert slots.at(a, r1) == {}  # now the newest entry, r3 the one before
+    slots.advance(a, b"9" * 32, r2, {b"z": b"z"})  # from a root nobody knows: nothing carried
+    assert slots.at(a, r3) == {b"x": b"y"}
+    assert slots.at(a, r1) == {}
+
+
+def test_a_workers_slot_cache_follows_the_producers_advances() -> None:
+    producer, worker = SlotCache(log_size=2), SlotCache(log_size=0)
+    a, b, r1, r2, r3 = b"A" * 20, b"B" * 20, b"1" * 32, b"2" * 32, b"3" * 32
+    worker.at(a, r1)[b"k"] = b"v"  # the worker read A at block 1
+    producer.advance(a, r1, r2, {b"k2": b"w"})
+    advances, seen = producer.advances_since(0)
+    assert seen == 1 == producer.logged and len(advances) == 1
+    worker.replay(advances)
+    assert worker.at(a, r2) == {b"k": b"v", b"k2": b"w"}  # no trie read for block 2
+    assert worker.logged == 0  # a worker keeps no log of its own
+    producer.advance(a, r2, r3, {b"k": b"u"})
+    producer.advance(b, r1, r2, {})
+    producer.advance(b, r2, r3, {})
+    advances, seen = producer.advances_since(1)
+    assert seen == 4 and [x[0] for x in advances] == [b, b]  # only the last 2 are kept
+    worker.replay(advances)  # the missed advance of A: A's entry stays at r2, exact
+    assert worker.at(a, r2) == {b"k": b"v", b"k2": b"w"}
+    assert worker.at(a, r3) == {}

@@ -24,6 +24,9 @@ uses the cache only while its trie is at the root it started from (no writes app
 
 from __future__ import annotations
 
+import threading
+from collections import deque
+from itertools import islice
 from typing import Any
 
 from eth.abc import AccountStorageDatabaseAPI, AtomicDatabaseAPI, DatabaseAPI
@@ -73,44 +76,91 @@ class AccountCache:
         self.root = new_root
 
 
-class SlotCache:
-    """Per account, (storage root, {hashed slot: encoded value}); one per node, shared by the
-    producer and the readers. Holds at most ``size`` values in all (then starts afresh)."""
+#: one storage commit: address, old storage root, new storage root, {hashed slot: value}
+Advance = tuple[bytes, bytes, bytes, dict[bytes, bytes]]
 
-    def __init__(self, size: int = 200_000) -> None:
+
+class SlotCache:
+    """Per account, (storage root, {hashed slot: encoded value}) — the latest and the one
+    before, so readers at the previous block and the producer at the next do not evict each
+    other; one per node, shared by the producer and the readers. Holds at most ``size`` values
+    in all (then starts afresh).
+
+    The last ``log_size`` advances are kept in order, numbered, for the node's read workers
+    (:meth:`advances_since`, :meth:`replay`): a worker's cache follows the producer's commits
+    instead of reading every changed slot from the trie again. Missing some is harmless —
+    entries are keyed by storage root, and an advance from a root the entry is not at drops
+    it — so the log is bounded and a worker that falls behind only misses."""
+
+    def __init__(self, size: int = 200_000, log_size: int = 20_000) -> None:
         self.size = size
         self.accounts: dict[bytes, tuple[bytes, dict[bytes, bytes]]] = {}
+        #: the entry each account had before (a reader at the previous block still uses it)
+        self.previous: dict[bytes, tuple[bytes, dict[bytes, bytes]]] = {}
         self._count = 0
+        self._log: deque[Advance] = deque(maxlen=log_size)
+        self._logged = 0
+        self._log_lock = threading.Lock()
 
     def at(self, address: bytes, root: bytes) -> dict[bytes, bytes]:
         """The values known for ``address`` at ``root`` (a dict to add reads to)."""
         entry = self.accounts.get(address)
         if entry is not None and entry[0] == root:
             return entry[1]
+        previous = self.previous.get(address)
+        if previous is not None and previous[0] == root:
+            return previous[1]
         values: dict[bytes, bytes] = {}
+        if entry is not None:
+            self.previous[address] = entry
         self.accounts[address] = (root, values)
         return values
 
     def added(self) -> None:
         self._count += 1
         if self._count > self.size:
-            self.accounts, self._count = {}, 0
+            self.accounts, self.previous, self._count = {}, {}, 0
 
     def advance(
         self, address: bytes, old_root: bytes, new_root: bytes, writes: dict[bytes, bytes]
     ) -> None:
-        """``address``'s storage went from ``old_root`` to ``new_root`` by ``writes``."""
-        entry = self.accounts.get(address)
-        if entry is None or entry[0] != old_root:
-            self.accounts.pop(address, None)
-            return
-        values = dict(entry[1])  # readers at old_root may still hold entry[1]
+        """``address``'s storage went from ``old_root`` to ``new_root`` by ``writes``; the
+        values at ``old_root`` stay too, for readers still at the block before."""
+        if self._log.maxlen:
+            with self._log_lock:
+                self._log.append((address, old_root, new_root, writes))
+                self._logged += 1
+        base = self.accounts.get(address)
+        if base is None or base[0] != old_root:
+            base = self.previous.get(address)
+            if base is None or base[0] != old_root:
+                return  # nothing known at old_root: nothing to carry over
+        values = dict(base[1])  # readers at old_root may still hold base[1]
         values.update(writes)
         self._count += len(writes)
+        self.previous[address] = base
         self.accounts[address] = (new_root, values)
+
+    @property
+    def logged(self) -> int:
+        """How many advances there have been."""
+        return self._logged
+
+    def advances_since(self, seen: int) -> tuple[list[Advance], int]:
+        """The advances after the first ``seen`` (those still kept), and how many there were."""
+        with self._log_lock:
+            missing = min(self._logged - seen, len(self._log))
+            latest = list(islice(reversed(self._log), missing))
+            return latest[::-1], self._logged
+
+    def replay(self, advances: list[Advance]) -> None:
+        """Another cache's advances, in order (a read worker following the producer)."""
+        for advance in advances:
+            self.advance(*advance)
 
     def forget(self, address: bytes) -> None:
         self.accounts.pop(address, None)
+        self.previous.pop(address, None)
 
 
 class _CachingStorageLookup(StorageLookup):

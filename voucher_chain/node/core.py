@@ -59,7 +59,7 @@ class Node:
         path = config.data_dir / CHAIN_FILE
         self._store = Store(path, synchronous=config.synchronous)
         #: storage values by (storage root, slot): exact for any state, shared by all
-        self.slot_cache = SlotCache()
+        self.slot_cache = SlotCache(log_size=20_000 if config.read_workers else 0)
         self._chain_cls = chain_class(
             config.chain_id,
             self._pending_timestamp if config.dev else None,
@@ -115,7 +115,11 @@ class Node:
         self.read_pool: ReadPool | None = None
         if config.read_workers:
             self.read_pool = ReadPool(
-                path, config.chain_id, dev=config.dev, workers=config.read_workers
+                path,
+                config.chain_id,
+                dev=config.dev,
+                workers=config.read_workers,
+                slots=self.slot_cache,
             )
         if config.auto_seal:
             self.start()

@@ -6,8 +6,10 @@ building. They only read committed state, so worker processes can answer them: e
 own read connection to the chain's SQLite file (WAL: a new read transaction sees every block
 committed before it, and the node publishes a receipt only after its block is committed, so a
 client that saw a receipt reads its effects here too) and keeps its own caches, all keyed by
-content or by storage root, so never stale. The node sends the message, the block and its dev
-clock; a worker answers with :mod:`.execution`'s functions — the same code the node runs itself
+content or by storage root, so never stale. The node sends the message, the block, its dev
+clock and the producer's slot-cache advances since that worker's last request
+(:meth:`SlotCache.advances_since`), so a worker's storage values follow the blocks instead of
+being read from the trie again; a worker answers with :mod:`.execution`'s functions — the same code the node runs itself
 without workers. Reads are idempotent: a worker that dies is replaced and the read retried once.
 """
 
@@ -44,7 +46,9 @@ class _Process:
     """One worker process (:func:`worker`), requests and answers pickled
     over its stdin and stdout, one at a time."""
 
-    def __init__(self, args: list[str]) -> None:
+    def __init__(self, args: list[str], seen: int) -> None:
+        #: how many of the producer's slot-cache advances this worker has been sent
+        self.seen = seen
         self.process = subprocess.Popen(
             [sys.executable, "-c", _WORKER, *args],
             stdin=subprocess.PIPE,
@@ -73,22 +77,26 @@ class ReadPool:
     """``workers`` processes answering calls and estimates on the chain in ``path``; a caller
     takes an idle one (or waits for one), asks, and gives it back."""
 
-    def __init__(self, path: Path, chain_id: int, *, dev: bool, workers: int) -> None:
+    def __init__(
+        self, path: Path, chain_id: int, *, dev: bool, workers: int, slots: SlotCache
+    ) -> None:
         if workers < 1:
             raise ValueError("a read pool needs at least one worker")
         self._args = [str(path), str(chain_id), "dev" if dev else "production"]
-        self._idle = [_Process(self._args) for _ in range(workers)]
+        self._slots = slots
+        self._idle = [self._spawn() for _ in range(workers)]
         self._all = list(self._idle)
         self._available = threading.Condition()
         self._closed = False
 
     def answer(self, kind: Kind, message: dict[str, Any], block: str | int, clock: Clock) -> str:
         """The answer to one call or estimate; errors as :class:`RpcError`, as in-process."""
-        request = (kind, message, block, clock)
         for attempt in (1, 2):
             worker = self._take()
+            advances, seen = self._slots.advances_since(worker.seen)
             try:
-                outcome = worker.ask(request)
+                outcome = worker.ask((kind, message, block, clock, advances))
+                worker.seen = seen
             except (OSError, EOFError, pickle.UnpicklingError):
                 self._replace(worker)
                 if attempt == 2:
@@ -116,10 +124,13 @@ class ReadPool:
             self._idle.append(worker)
             self._available.notify()
 
+    def _spawn(self) -> _Process:
+        return _Process(self._args, seen=self._slots.logged)  # starts empty
+
     def _replace(self, worker: _Process) -> None:
         worker.process.kill()
         worker.process.wait()
-        fresh = _Process(self._args)
+        fresh = self._spawn()
         with self._available:
             self._all[self._all.index(worker)] = fresh
             self._idle.append(fresh)
@@ -143,7 +154,8 @@ class _Reader:
     def __init__(self, path: str, chain_id: int, dev: bool) -> None:
         self.store = Store(Path(path), reader=True)
         self.clock = Clock(frozen=False, offset=0, next_timestamp=None)
-        cls = chain_class(chain_id, self._timestamp if dev else None, slot_cache=SlotCache())
+        self.slots = SlotCache(log_size=0)
+        cls = chain_class(chain_id, self._timestamp if dev else None, slot_cache=self.slots)
         self.chain = cls(self.store.db)
 
     def _timestamp(self, parent: BlockHeaderAPI) -> int:
@@ -154,10 +166,11 @@ def _serve(reader: _Reader, requests: IO[bytes], answers: IO[bytes]) -> None:
     """Answers pickled requests until the node closes the pipe."""
     while True:
         try:
-            kind, message, block, clock = pickle.load(requests)
+            kind, message, block, clock, advances = pickle.load(requests)
         except EOFError:
             return
         reader.clock = clock
+        reader.slots.replay(advances)  # the producer's commits since the last request
         try:
             answer: tuple[Any, ...] = ("ok", _ANSWERS[kind](reader.chain, message, block))
         except RpcError as exc:  # as values: exceptions with keyword fields do not pickle
