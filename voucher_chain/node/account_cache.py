@@ -32,11 +32,13 @@ from typing import Any
 from eth.abc import AccountStorageDatabaseAPI, AtomicDatabaseAPI, DatabaseAPI
 from eth.db.account import AccountDB
 from eth.db.backends.base import BaseDB
+from eth.db.backends.memory import MemoryDB
 from eth.db.cache import CacheDB
 from eth.db.diff import DBDiff
 from eth.db.journal import JournalDB
-from eth.db.storage import AccountStorageDB, StorageLookup
+from eth.db.storage import CLEAR_COUNT_KEY_NAME, AccountStorageDB, StorageLookup
 from eth_typing import Address, Hash32
+from eth_utils.conversions import to_bytes
 
 __all__ = [
     "AccountCache",
@@ -224,12 +226,15 @@ class _CachingStorageDB(AccountStorageDB):
     lookup_class: type[_CachingStorageLookup]
 
     def __init__(self, db: AtomicDatabaseAPI, storage_root: Hash32, address: Address) -> None:
-        super().__init__(db, storage_root, address)
-        # the same stack of databases py-evm builds, on the caching lookup
+        # py-evm's AccountStorageDB.__init__ (py-evm is pinned) on the caching lookup: calling
+        # it and replacing the stack would build every layer twice, per account and execution
+        self._address = address
         self._storage_lookup = self.lookup_class(db, storage_root, address)
         self._storage_cache = CacheDB(self._storage_lookup)
         self._locked_changes = JournalDB(self._storage_cache)
         self._journal_storage = JournalDB(self._locked_changes)
+        self._accessed_slots: set[int] = set()
+        self._clear_count = JournalDB(MemoryDB({CLEAR_COUNT_KEY_NAME: to_bytes(0)}))
 
 
 class SlotCachingAccountDB(AccountDB):

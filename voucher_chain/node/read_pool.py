@@ -9,8 +9,9 @@ client that saw a receipt reads its effects here too) and keeps its own caches, 
 content or by storage root, so never stale. The node sends the message, the block, its dev
 clock and the producer's slot-cache advances since that worker's last request
 (:meth:`SlotCache.advances_since`), so a worker's storage values follow the blocks instead of
-being read from the trie again; a worker answers with :mod:`.execution`'s functions — the same code the node runs itself
-without workers. Reads are idempotent: a worker that dies is replaced and the read retried once.
+being read from the trie again; a worker answers with :mod:`.execution`'s functions — the same
+code the node runs itself without workers. Reads are idempotent: a worker that dies is replaced
+and the read retried once.
 """
 
 from __future__ import annotations
