@@ -11,18 +11,19 @@ from trie.hexary import HexaryTrie
 
 from tests.node.conftest import fail_next_block, self_transfer
 from voucher_chain.node import Node, NodeConfig, ensure_dev_protocol, verify_chain
-from voucher_chain.node.account_cache import SlotCache
+from voucher_chain.node.account_cache import AccountCache, SlotCache
 
 
 def _assert_cache_matches_head(node: Node) -> None:
     cache = node.account_cache
     head = node.head()
-    assert cache.root == head.state_root
-    assert cache.accounts  # the protocol's accounts, the senders, the system contracts
-    with node.reading() as chain:
-        trie = HexaryTrie(chain.chaindb.db, head.state_root)
-        for address, encoded in cache.accounts.items():
-            assert trie.get(keccak(address)) == encoded
+    accounts = cache.known(head.state_root)
+    assert accounts  # the protocol's accounts, the senders, the system contracts
+    for root, known in (cache.latest, cache.previous):  # both generations: exact at their root
+        with node.reading() as chain:
+            trie = HexaryTrie(chain.chaindb.db, root)
+            for address, encoded in known.items():
+                assert trie.get(keccak(address)) == encoded
 
 
 def test_cache_follows_blocks_and_survives_a_failed_block(
@@ -38,7 +39,7 @@ def test_cache_follows_blocks_and_survives_a_failed_block(
         failures = fail_next_block(monkeypatch)
         doomed = self_transfer(node, node.authority_key)
         assert failures and doomed in node.dropped
-        assert node.account_cache.root != node.head().state_root
+        assert node.account_cache.latest[0] != node.head().state_root
         for _ in range(3):
             self_transfer(node, node.authority_key)
         _assert_cache_matches_head(node)
@@ -108,16 +109,35 @@ def test_a_workers_slot_cache_follows_the_producers_advances() -> None:
     a, b, r1, r2, r3 = b"A" * 20, b"B" * 20, b"1" * 32, b"2" * 32, b"3" * 32
     worker.at(a, r1)[b"k"] = b"v"  # the worker read A at block 1
     producer.advance(a, r1, r2, {b"k2": b"w"})
-    advances, seen = producer.advances_since(0)
-    assert seen == 1 == producer.logged and len(advances) == 1
+    advances, seen = producer.log.since(0)
+    assert seen == 1 == producer.log.logged and len(advances) == 1
     worker.replay(advances)
     assert worker.at(a, r2) == {b"k": b"v", b"k2": b"w"}  # no trie read for block 2
-    assert worker.logged == 0  # a worker keeps no log of its own
+    assert worker.log.logged == 0  # a worker keeps no log of its own
     producer.advance(a, r2, r3, {b"k": b"u"})
     producer.advance(b, r1, r2, {})
     producer.advance(b, r2, r3, {})
-    advances, seen = producer.advances_since(1)
+    advances, seen = producer.log.since(1)
     assert seen == 4 and [x[0] for x in advances] == [b, b]  # only the last 2 are kept
     worker.replay(advances)  # the missed advance of A: A's entry stays at r2, exact
     assert worker.at(a, r2) == {b"k": b"v", b"k2": b"w"}
     assert worker.at(a, r3) == {}
+
+
+def test_account_cache_keeps_two_roots_and_follows_the_producer() -> None:
+    producer, worker = AccountCache(log_size=10), AccountCache()
+    a, b, r1, r2, r3 = b"A" * 20, b"B" * 20, b"1" * 32, b"2" * 32, b"3" * 32
+    producer.put(producer.at(r1), a, b"acct-a")
+    producer.put(producer.at(r1), b, b"acct-b")
+    worker.put(worker.at(r1), a, b"acct-a")  # the worker read A at block 1
+    producer.advance(r1, r2, {a: b"acct-a2", b: None})  # A changed, B deleted
+    assert producer.at(r2) == {a: b"acct-a2"}
+    assert producer.at(r1) == {a: b"acct-a", b: b"acct-b"}  # a reader a block behind
+    advances, seen = producer.log.since(0)
+    assert seen == 1
+    worker.replay(advances)
+    assert worker.known(r2) == {a: b"acct-a2"}
+    assert worker.known(r3) is None
+    producer.at(r3)  # a third root: the oldest goes
+    assert producer.known(r1) is None and producer.known(r2) == {a: b"acct-a2"}
+    assert worker.log.since(0) == ([], 0)  # a worker keeps no log of its own

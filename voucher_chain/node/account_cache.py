@@ -1,16 +1,17 @@
-"""Caches of state that outlive one block: encoded accounts for the block producer, storage
-values for every execution.
+"""Caches of state that outlive one block — encoded accounts and storage values — shared by
+the block producer and every reader.
 
 py-evm reads every account a block touches from the state trie — a walk of several trie nodes,
 each a database read and an RLP decode — because its account cache lives only as long as one
 block's state object. Busy accounts (the senders, the registry, the system contracts) are the
-same from block to block, so the producer keeps their encoded accounts across blocks.
+same from block to block, so the node keeps their encoded accounts across blocks.
 
-Exact by construction: the cache belongs to one state root. A state object uses it only while
-its own trie is at that root; when a block's state is made, the account changes of that block
-(py-evm's own diff) are applied to it and it moves to the new root. Any other root — a failed
-block, a dev revert, a reader at an older block — simply finds the cache not at its root and
-reads the trie as usual (a new state at another root resets it).
+Exact by construction: :class:`AccountCache` holds accounts per state root (the latest root
+and the one before, so readers a block behind and the producer a block ahead do not evict each
+other). A state object reads through it only while its own trie is at a root the cache knows;
+when the producer makes a block's state, the account changes of that block (py-evm's own diff)
+carry the accounts over to the new root. Any other root — a failed block, a dev revert, a
+reader at an older block — starts a fresh entry or reads the trie as usual.
 
 Storage reads (``SLOAD`` of a slot the transaction has not written) walk the account's storage
 trie the same way: under ``scripts/bench`` that walk was 15 % of the node's interpreter time.
@@ -48,34 +49,87 @@ __all__ = [
 ]
 
 
+class AdvanceLog:
+    """The last ``size`` advances of a cache, in order and numbered, for the node's read
+    workers: each request carries a worker the ones it has not seen (:meth:`since`), and the
+    worker's cache replays them instead of reading what changed from the trie again. Missing
+    some is harmless — caches are keyed by root, and an advance from a root a cache is not at
+    carries nothing — so the log is bounded and a worker that falls behind only misses."""
+
+    def __init__(self, size: int) -> None:
+        self._entries: deque[Any] = deque(maxlen=size)
+        self.logged = 0
+        self._lock = threading.Lock()
+
+    def append(self, advance: Any) -> None:
+        if self._entries.maxlen:
+            with self._lock:
+                self._entries.append(advance)
+                self.logged += 1
+
+    def since(self, seen: int) -> tuple[list[Any], int]:
+        """The advances after the first ``seen`` (those still kept), and how many there were."""
+        with self._lock:
+            missing = min(self.logged - seen, len(self._entries))
+            latest = list(islice(reversed(self._entries), missing))
+            return latest[::-1], self.logged
+
+
 class AccountCache:
-    """Encoded accounts (address → RLP) at the state root ``root``; one per node. Holds at
-    most ``size`` accounts (then starts afresh: the busy ones come back at once)."""
+    """Encoded accounts (address → RLP) per state root, for the latest root and the one
+    before; one per node, shared by the producer and the readers. Holds at most ``size``
+    accounts (then starts afresh: the busy ones come back at once)."""
 
-    def __init__(self, size: int = 100_000) -> None:
-        self.root: bytes | None = None
+    def __init__(self, size: int = 100_000, log_size: int = 0) -> None:
         self.size = size
-        self.accounts: dict[bytes, bytes] = {}
+        self.latest: tuple[bytes, dict[bytes, bytes]] = (b"", {})
+        self.previous: tuple[bytes, dict[bytes, bytes]] = (b"", {})
+        self.log = AdvanceLog(log_size)
 
-    def reset(self, root: bytes) -> None:
-        self.root = root
-        self.accounts = {}
+    def known(self, root: bytes) -> dict[bytes, bytes] | None:
+        """The accounts known at ``root``, if the cache is at it."""
+        latest, previous = self.latest, self.previous
+        if latest[0] == root:
+            return latest[1]
+        if previous[0] == root:
+            return previous[1]
+        return None
 
-    def put(self, address: bytes, encoded: bytes) -> None:
-        if len(self.accounts) >= self.size and address not in self.accounts:
-            self.accounts = {}
-        self.accounts[address] = encoded
+    def at(self, root: bytes) -> dict[bytes, bytes]:
+        """The accounts known at ``root`` (a dict to add reads to), made the latest if new."""
+        accounts = self.known(root)
+        if accounts is None:
+            accounts = {}
+            self.latest, self.previous = (root, accounts), self.latest
+        return accounts
 
-    def advance(self, old_root: bytes, new_root: bytes, diff: DBDiff) -> None:
-        """The state moved from ``old_root`` to ``new_root`` by ``diff`` (address keys)."""
-        if self.root != old_root:
-            self.reset(new_root)
-            return
-        for address in diff.deleted_keys():
-            self.accounts.pop(address, None)
-        for address, encoded in diff.pending_items():
-            self.put(address, encoded)
-        self.root = new_root
+    def put(self, accounts: dict[bytes, bytes], address: bytes, encoded: bytes) -> None:
+        """Adds a read to ``accounts`` (a dict from :meth:`at`)."""
+        if len(accounts) >= self.size:
+            accounts.clear()
+        accounts[address] = encoded
+
+    def advance(self, old_root: bytes, new_root: bytes, changes: dict[bytes, bytes | None]) -> None:
+        """The state moved from ``old_root`` to ``new_root`` by ``changes`` (address → encoded
+        account, ``None`` for a deleted one); the accounts at ``old_root`` stay too, for
+        readers still at the block before."""
+        self.log.append((old_root, new_root, changes))
+        latest, previous = self.latest, self.previous
+        base = latest if latest[0] == old_root else previous if previous[0] == old_root else None
+        if base is None:
+            return  # nothing known at old_root: nothing to carry over
+        accounts = dict(base[1])
+        for address, encoded in changes.items():
+            if encoded is None:
+                accounts.pop(address, None)
+            else:
+                accounts[address] = encoded
+        self.latest, self.previous = (new_root, accounts), base
+
+    def replay(self, advances: list[Any]) -> None:
+        """Another cache's advances, in order (a read worker following the producer)."""
+        for advance in advances:
+            self.advance(*advance)
 
 
 #: one storage commit: address, old storage root, new storage root, {hashed slot: value}
@@ -88,11 +142,8 @@ class SlotCache:
     other; one per node, shared by the producer and the readers. Holds at most ``size`` values
     in all (then starts afresh).
 
-    The last ``log_size`` advances are kept in order, numbered, for the node's read workers
-    (:meth:`advances_since`, :meth:`replay`): a worker's cache follows the producer's commits
-    instead of reading every changed slot from the trie again. Missing some is harmless —
-    entries are keyed by storage root, and an advance from a root the entry is not at drops
-    it — so the log is bounded and a worker that falls behind only misses."""
+    The last ``log_size`` advances are kept for the node's read workers (:class:`AdvanceLog`,
+    :meth:`replay`)."""
 
     def __init__(self, size: int = 200_000, log_size: int = 20_000) -> None:
         self.size = size
@@ -100,9 +151,7 @@ class SlotCache:
         #: the entry each account had before (a reader at the previous block still uses it)
         self.previous: dict[bytes, tuple[bytes, dict[bytes, bytes]]] = {}
         self._count = 0
-        self._log: deque[Advance] = deque(maxlen=log_size)
-        self._logged = 0
-        self._log_lock = threading.Lock()
+        self.log = AdvanceLog(log_size)
 
     def at(self, address: bytes, root: bytes) -> dict[bytes, bytes]:
         """The values known for ``address`` at ``root`` (a dict to add reads to)."""
@@ -128,10 +177,7 @@ class SlotCache:
     ) -> None:
         """``address``'s storage went from ``old_root`` to ``new_root`` by ``writes``; the
         values at ``old_root`` stay too, for readers still at the block before."""
-        if self._log.maxlen:
-            with self._log_lock:
-                self._log.append((address, old_root, new_root, writes))
-                self._logged += 1
+        self.log.append((address, old_root, new_root, writes))
         base = self.accounts.get(address)
         if base is None or base[0] != old_root:
             base = self.previous.get(address)
@@ -143,19 +189,7 @@ class SlotCache:
         self.previous[address] = base
         self.accounts[address] = (new_root, values)
 
-    @property
-    def logged(self) -> int:
-        """How many advances there have been."""
-        return self._logged
-
-    def advances_since(self, seen: int) -> tuple[list[Advance], int]:
-        """The advances after the first ``seen`` (those still kept), and how many there were."""
-        with self._log_lock:
-            missing = min(self._logged - seen, len(self._log))
-            latest = list(islice(reversed(self._log), missing))
-            return latest[::-1], self._logged
-
-    def replay(self, advances: list[Advance]) -> None:
+    def replay(self, advances: list[Any]) -> None:
         """Another cache's advances, in order (a read worker following the producer)."""
         for advance in advances:
             self.advance(*advance)
@@ -254,24 +288,23 @@ class SlotCachingAccountDB(AccountDB):
 
 class _CacheLayer(BaseDB):
     """Stands where py-evm's per-state ``CacheDB`` stands (between the account journal and the
-    trie), but reads through the node's :class:`AccountCache` while the trie is at its root."""
+    trie), but reads through the node's :class:`AccountCache` while the trie is at a root the
+    cache knows (any other — a trie half-way through an update — reads the trie as usual)."""
 
     def __init__(self, trie: DatabaseAPI, cache: AccountCache, owner: CachingAccountDB) -> None:
         self._db = trie
         self._cache = cache
         self._owner = owner
 
-    def _usable(self) -> bool:
-        return self._cache.root == self._owner.state_root
-
     def __getitem__(self, key: bytes) -> bytes:
-        if self._usable():
-            value = self._cache.accounts.get(key)
-            if value is None:
-                value = self._db[key]  # KeyError for an absent account: not cached
-                self._cache.put(key, value)
-            return value
-        return self._db[key]
+        accounts = self._cache.known(self._owner.state_root)
+        if accounts is None:
+            return self._db[key]
+        value = accounts.get(key)
+        if value is None:
+            value = self._db[key]  # KeyError for an absent account: not cached
+            self._cache.put(accounts, key, value)
+        return value
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
         self._db[key] = value  # the trie moves off the cache's root: it is advanced later
@@ -291,8 +324,7 @@ class CachingAccountDB(SlotCachingAccountDB):
 
     def __init__(self, db: Any, state_root: Any = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(db, state_root, *args, **kwargs)
-        if self.account_cache.root != self.state_root:
-            self.account_cache.reset(self.state_root)
+        self.account_cache.at(self.state_root)  # this state's root becomes the latest known
         layer = _CacheLayer(self._trie_logger, self.account_cache, self)
         self._trie_cache = layer  # type: ignore[assignment]
         self._journaltrie = type(self._journaltrie)(layer)
@@ -307,7 +339,10 @@ class CachingAccountDB(SlotCachingAccountDB):
         root = super().make_state_root()
         applied = self._take_pending_advance()  # set by the diff application above, if any
         if applied is not None:
-            self.account_cache.advance(applied[0], root, applied[1])
+            old_root, diff = applied
+            changes: dict[bytes, bytes | None] = dict.fromkeys(diff.deleted_keys())
+            changes.update(diff.pending_items())
+            self.account_cache.advance(old_root, root, changes)
         return root
 
     def _take_pending_advance(self) -> tuple[bytes, DBDiff] | None:

@@ -260,8 +260,8 @@ def chain_class(
 ) -> type[VoucherChainEVM]:
     """The chain class for ``chain_id``; ``next_timestamp`` replaces the VM's clock (the dev
     node's time travel), so calls and estimates run at the time the next block will carry;
-    ``account_cache`` (the block producer's only) keeps accounts across blocks; ``slot_cache``
-    keeps storage values (any state may share one)."""
+    ``account_cache`` keeps encoded accounts and ``slot_cache`` storage values across blocks,
+    by root (any state may share them)."""
     attrs: dict[str, Any] = {"chain_id": chain_id}
     vm_attrs: dict[str, Any] = {}
     if next_timestamp is not None:

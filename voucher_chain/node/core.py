@@ -59,10 +59,14 @@ class Node:
         path = config.data_dir / CHAIN_FILE
         self._store = Store(path, synchronous=config.synchronous)
         #: storage values by (storage root, slot): exact for any state, shared by all
-        self.slot_cache = SlotCache(log_size=20_000 if config.read_workers else 0)
+        log_size = 20_000 if config.read_workers else 0  # for the workers' caches to follow
+        self.slot_cache = SlotCache(log_size=log_size)
+        #: encoded accounts by state root (the latest two), shared by all
+        self.account_cache = AccountCache(log_size=log_size)
         self._chain_cls = chain_class(
             config.chain_id,
             self._pending_timestamp if config.dev else None,
+            account_cache=self.account_cache,
             slot_cache=self.slot_cache,
         )
         self._write_lock = threading.RLock()
@@ -84,15 +88,7 @@ class Node:
         except BaseException:
             self._store.close()
             raise
-        # the producer's chain: same rules, plus accounts cached across blocks
-        self.account_cache = AccountCache()
-        writer_cls = chain_class(
-            config.chain_id,
-            self._pending_timestamp if config.dev else None,
-            account_cache=self.account_cache,
-            slot_cache=self.slot_cache,
-        )
-        self._chain: VoucherChainEVM = writer_cls(self._store.db)
+        self._chain: VoucherChainEVM = self._chain_cls(self._store.db)  # the producer's
         #: the last committed head, published only after its block is on disk
         self._head: BlockHeaderAPI = self._chain.get_canonical_head()
         #: tx hash → events of callers of :meth:`wait_for_receipt`
@@ -120,6 +116,7 @@ class Node:
                 dev=config.dev,
                 workers=config.read_workers,
                 slots=self.slot_cache,
+                accounts=self.account_cache,
             )
         if config.auto_seal:
             self.start()

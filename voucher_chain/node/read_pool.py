@@ -7,8 +7,8 @@ own read connection to the chain's SQLite file (WAL: a new read transaction sees
 committed before it, and the node publishes a receipt only after its block is committed, so a
 client that saw a receipt reads its effects here too) and keeps its own caches, all keyed by
 content or by storage root, so never stale. The node sends the message, the block, its dev
-clock and the producer's slot-cache advances since that worker's last request
-(:meth:`SlotCache.advances_since`), so a worker's storage values follow the blocks instead of
+clock and the producer's slot- and account-cache advances since that worker's last request
+(:class:`AdvanceLog`), so a worker's storage values and accounts follow the blocks instead of
 being read from the trie again; a worker answers with :mod:`.execution`'s functions — the same
 code the node runs itself without workers. Reads are idempotent: a worker that dies is replaced
 and the read retried once.
@@ -28,7 +28,7 @@ from typing import IO, Any, Literal
 from eth.abc import BlockHeaderAPI
 
 from voucher_chain.node import execution
-from voucher_chain.node.account_cache import SlotCache
+from voucher_chain.node.account_cache import AccountCache, SlotCache
 from voucher_chain.node.chain import chain_class
 from voucher_chain.node.errors import INTERNAL_ERROR, RpcError
 from voucher_chain.node.execution import Clock
@@ -47,8 +47,8 @@ class _Process:
     """One worker process (:func:`worker`), requests and answers pickled
     over its stdin and stdout, one at a time."""
 
-    def __init__(self, args: list[str], seen: int) -> None:
-        #: how many of the producer's slot-cache advances this worker has been sent
+    def __init__(self, args: list[str], seen: tuple[int, int]) -> None:
+        #: how many of the producer's slot and account advances this worker has been sent
         self.seen = seen
         self.process = subprocess.Popen(
             [sys.executable, "-c", _WORKER, *args],
@@ -79,12 +79,19 @@ class ReadPool:
     takes an idle one (or waits for one), asks, and gives it back."""
 
     def __init__(
-        self, path: Path, chain_id: int, *, dev: bool, workers: int, slots: SlotCache
+        self,
+        path: Path,
+        chain_id: int,
+        *,
+        dev: bool,
+        workers: int,
+        slots: SlotCache,
+        accounts: AccountCache,
     ) -> None:
         if workers < 1:
             raise ValueError("a read pool needs at least one worker")
         self._args = [str(path), str(chain_id), "dev" if dev else "production"]
-        self._slots = slots
+        self._logs = (slots.log, accounts.log)
         self._idle = [self._spawn() for _ in range(workers)]
         self._all = list(self._idle)
         self._available = threading.Condition()
@@ -94,10 +101,13 @@ class ReadPool:
         """The answer to one call or estimate; errors as :class:`RpcError`, as in-process."""
         for attempt in (1, 2):
             worker = self._take()
-            advances, seen = self._slots.advances_since(worker.seen)
+            (slot_advances, slots_seen), (account_advances, accounts_seen) = (
+                log.since(seen) for log, seen in zip(self._logs, worker.seen, strict=True)
+            )
+            advances = (slot_advances, account_advances)
             try:
                 outcome = worker.ask((kind, message, block, clock, advances))
-                worker.seen = seen
+                worker.seen = (slots_seen, accounts_seen)
             except (OSError, EOFError, pickle.UnpicklingError):
                 self._replace(worker)
                 if attempt == 2:
@@ -126,7 +136,8 @@ class ReadPool:
             self._available.notify()
 
     def _spawn(self) -> _Process:
-        return _Process(self._args, seen=self._slots.logged)  # starts empty
+        slots, accounts = self._logs
+        return _Process(self._args, seen=(slots.logged, accounts.logged))  # starts empty
 
     def _replace(self, worker: _Process) -> None:
         worker.process.kill()
@@ -155,8 +166,13 @@ class _Reader:
     def __init__(self, path: str, chain_id: int, dev: bool) -> None:
         self.store = Store(Path(path), reader=True)
         self.clock = Clock(frozen=False, offset=0, next_timestamp=None)
-        self.slots = SlotCache(log_size=0)
-        cls = chain_class(chain_id, self._timestamp if dev else None, slot_cache=self.slots)
+        self.slots, self.accounts = SlotCache(log_size=0), AccountCache()
+        cls = chain_class(
+            chain_id,
+            self._timestamp if dev else None,
+            account_cache=self.accounts,
+            slot_cache=self.slots,
+        )
         self.chain = cls(self.store.db)
 
     def _timestamp(self, parent: BlockHeaderAPI) -> int:
@@ -171,7 +187,8 @@ def _serve(reader: _Reader, requests: IO[bytes], answers: IO[bytes]) -> None:
         except EOFError:
             return
         reader.clock = clock
-        reader.slots.replay(advances)  # the producer's commits since the last request
+        reader.slots.replay(advances[0])  # the producer's commits since the last request
+        reader.accounts.replay(advances[1])
         try:
             answer: tuple[Any, ...] = ("ok", _ANSWERS[kind](reader.chain, message, block))
         except RpcError as exc:  # as values: exceptions with keyword fields do not pickle
