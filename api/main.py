@@ -14,7 +14,6 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
-from web3 import HTTPProvider, Web3
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
@@ -43,6 +42,7 @@ from api.routers import (
 )
 from api.schemas.common import ErrorPublic
 from api.settings import Settings
+from voucher_chain.connect import http_web3
 from voucher_chain.contracts import Protocol
 from voucher_chain.services import Transact, VoucherClient
 from voucher_chain.signer import Keystore, LocalSigner, Relayer, Submitter
@@ -193,7 +193,8 @@ def connect(settings: Settings) -> tuple[Protocol, Keystore | None]:
     """The deployment at ``settings.rpc_url``/``deployment_path``, and the custody keystore."""
     if settings.rpc_url is None or settings.deployment_path is None:
         raise ValueError("set VOUCHER_CHAIN_RPC_URL and VOUCHER_CHAIN_DEPLOYMENT_PATH")
-    w3 = Web3(HTTPProvider(settings.rpc_url))
+    token = settings.rpc_token.get_secret_value() if settings.rpc_token else None
+    w3 = http_web3(settings.rpc_url, token)
     addresses = json.loads(settings.deployment_path.read_text())
     protocol = Protocol.at(w3, addresses)
     keystore = None

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     challenge_ttl_seconds: int = Field(default=300, gt=0, le=3600)
     database_path: Path = Path("var/api.sqlite3")
     rpc_url: str | None = Field(default=None, description="JSON-RPC URL of the chain's node.")
+    rpc_token: SecretStr | None = Field(
+        default=None, description="Bearer token the chain's JSON-RPC requires, if any."
+    )
     deployment_path: Path | None = Field(
         default=None, description="JSON file of the protocol's addresses (name → address)."
     )

@@ -39,7 +39,7 @@ def _up(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     data_dir: Path = args.data_dir
     database = data_dir / "api.sqlite3"
-    node = Node(NodeConfig(data_dir=data_dir / "node", dev=True))
+    node = Node(NodeConfig(data_dir=data_dir / "node", dev=True, read_workers=1))
     try:
         ensure_dev_protocol(node)
         overrides: dict[str, object] = custody_settings(data_dir)

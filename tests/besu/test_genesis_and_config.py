@@ -79,6 +79,10 @@ def test_every_node_keeps_gas_free_and_perm_on_loopback_validators_only() -> Non
         if exposes_perm:
             assert node["rpc-http-host"] == "127.0.0.1", name
             assert node["permissions-accounts-config-file-enabled"] is True, name
+        else:  # reachable from other hosts: only with the operator's JWT
+            for transport in ("http", "ws"):
+                assert node[f"rpc-{transport}-authentication-enabled"] is True, name
+                assert node[f"rpc-{transport}-authentication-jwt-public-key-file"], name
     permissions = tomllib.loads((BESU / "permissions_config.toml").read_text())
     assert len(permissions["nodes-allowlist"]) == len(nodes)
     assert len(permissions["accounts-allowlist"]) == 1  # the governor, before the first sync

@@ -3,7 +3,11 @@ decode a custom error (``ContractCustomError``, as against a public node) and re
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+import requests
 from eth_account import Account
 from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractCustomError
@@ -105,5 +109,41 @@ def test_bearer_token_guards_every_request(dev_chain: DevChain) -> None:
             server.url, request_kwargs={"headers": {"Authorization": "Bearer s3cret"}}
         )
         assert Web3(authed).eth.chain_id == dev_chain.node.chain_id
+    finally:
+        server.stop()
+
+
+def test_every_client_sends_the_configured_token(
+    dev_chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pydantic import SecretStr
+
+    from api.main import connect
+    from api.settings import Settings
+    from voucher_chain.connect import TOKEN_ENV, http_web3
+
+    server = RpcServer(dev_chain.node, port=0, token="s3cret").start()
+    try:
+        monkeypatch.delenv(TOKEN_ENV, raising=False)
+        with pytest.raises(requests.HTTPError, match="401"):
+            http_web3(server.url).eth.get_block_number()
+        with pytest.raises(requests.HTTPError, match="401"):
+            http_web3(server.url, "wrong").eth.get_block_number()
+        assert http_web3(server.url, "s3cret").eth.chain_id == dev_chain.node.chain_id
+        monkeypatch.setenv(TOKEN_ENV, "s3cret")  # the CLIs (indexer, besu) take it from here
+        assert http_web3(server.url).eth.chain_id == dev_chain.node.chain_id
+        monkeypatch.delenv(TOKEN_ENV)
+
+        # the API's own setting (VOUCHER_CHAIN_RPC_TOKEN in its environment)
+        deployment = tmp_path / "protocol.json"
+        addresses = {name: str(a) for name, a in dev_chain.protocol.addresses().items()}
+        deployment.write_text(json.dumps(addresses))
+        settings = Settings(
+            rpc_url=server.url, deployment_path=deployment, rpc_token=SecretStr("s3cret")
+        )
+        protocol, _ = connect(settings)
+        assert protocol.addresses() == dev_chain.protocol.addresses()
+        code = protocol.w3.eth.get_code(protocol.registry.address)  # through the token
+        assert code == dev_chain.w3.eth.get_code(dev_chain.protocol.registry.address) != b""
     finally:
         server.stop()

@@ -71,11 +71,10 @@ def add_audit_parser(commands: Any) -> None:
 
 
 def _protocol(args: argparse.Namespace) -> Any:
-    from web3 import HTTPProvider, Web3
-
+    from voucher_chain.connect import http_web3
     from voucher_chain.contracts import Protocol
 
-    w3 = Web3(HTTPProvider(args.rpc, request_kwargs={"timeout": 60}))
+    w3 = http_web3(args.rpc)
     return Protocol.at(w3, json.loads(args.deployment.read_text()))
 
 

@@ -30,6 +30,7 @@ from voucher_chain.besu.allowlist import (
     write_permissions_file,
 )
 from voucher_chain.besu.genesis import qbft_genesis
+from voucher_chain.connect import http_web3
 from voucher_chain.contracts import Protocol, deploy_protocol
 from voucher_chain.errors import VoucherChainError
 
@@ -100,7 +101,7 @@ def _deploy(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         raise VoucherChainError(f"cannot open {args.key_file}: {exc}") from None
     governor = Account.from_key(key)
-    w3 = Web3(Web3.HTTPProvider(args.rpc, request_kwargs={"timeout": 60}))
+    w3 = http_web3(args.rpc)
     w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build([governor]), layer=0)
     protocol = deploy_protocol(
         w3,
@@ -130,7 +131,7 @@ def _sync(args: argparse.Namespace) -> int:
         addresses = json.loads(args.deployment.read_text())
     except (OSError, ValueError) as exc:
         raise VoucherChainError(f"cannot read the deployment {args.deployment}: {exc}") from None
-    w3 = Web3(Web3.HTTPProvider(args.rpc, request_kwargs={"timeout": 60}))
+    w3 = http_web3(args.rpc)
     accounts = active_accounts(Protocol.at(w3, addresses), keep=args.keep)
     if args.dry_run:
         print("\n".join(accounts))
@@ -138,7 +139,7 @@ def _sync(args: argparse.Namespace) -> int:
     if args.permissions_file is not None:
         _report(str(args.permissions_file), write_permissions_file(args.permissions_file, accounts))
     for url in args.node_rpc:
-        node = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
+        node = http_web3(url)
         if args.reload:
             reload_from_file(node)
             print(f"{url}: reloaded {args.permissions_file}")

@@ -11,12 +11,11 @@ import sys
 import threading
 from pathlib import Path
 
+from voucher_chain.connect import TOKEN_ENV
 from voucher_chain.node.config import DEFAULT_CHAIN_ID, NodeConfig
 from voucher_chain.node.errors import NodeConfigError
 
 __all__ = ["TOKEN_ENV", "add_node_parser", "run"]
-
-TOKEN_ENV = "VOUCHER_CHAIN_RPC_TOKEN"
 
 
 def add_node_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
