@@ -141,3 +141,19 @@ def test_closing_the_node_ends_its_workers(tmp_path: Path) -> None:
         processes = [worker.process for worker in node.read_pool._all]
         assert len(processes) == 2 and all(p.poll() is None for p in processes)
     assert all(p.poll() is not None for p in processes)
+
+
+def test_child_headers_are_built_once_per_parent_and_parameters(node: Node) -> None:
+    from voucher_chain.node import chain as chain_module
+
+    vm = chain_module.ZeroFeePragueVM
+    parent = node.head()
+    chain_module._CHILD_HEADERS.clear()
+    first = vm.create_header_from_parent(parent, timestamp=parent.timestamp + 1)
+    assert vm.create_header_from_parent(parent, timestamp=parent.timestamp + 1) is first
+    later = vm.create_header_from_parent(parent, timestamp=parent.timestamp + 2)
+    assert later.timestamp == first.timestamp + 1 and later.parent_hash == parent.hash
+    chain_module._CHILD_HEADERS.clear()
+    fresh = vm.create_header_from_parent(parent, timestamp=parent.timestamp + 1)
+    assert fresh == first and fresh is not first  # the same fields as built from scratch
+    assert first.base_fee_per_gas == 0 and first.block_number == parent.block_number + 1
