@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from eth.abc import BlockHeaderAPI, ComputationAPI
+from eth.abc import BlockHeaderAPI, ComputationAPI, StateAPI
 from eth.vm.spoof import SpoofTransaction
 from eth_typing import Address
 
@@ -103,14 +103,26 @@ def execute(
             value=value,
             data=data,
         )
-        spoof = SpoofTransaction(unsigned, from_=sender)
-        computation = state.costless_execute_transaction(spoof)  # type: ignore[arg-type]
+        computation = _run(state, SpoofTransaction(unsigned, from_=sender))
         used = gas - computation.get_gas_remaining()
         if computation.is_success:
             return CallResult(True, computation.output, used, None, computation)
         error = computation.error
         output = error.args[0] if error.args and isinstance(error.args[0], bytes) else b""
         return CallResult(False, output, used, type(error).__name__, computation)
+
+
+def _run(state: StateAPI, transaction: Any) -> ComputationAPI:
+    """py-evm's ``costless_execute_transaction`` up to the computation, without finalizing it:
+    the gas refund to the sender, the fee to the coinbase and EIP-161's clearing of touched
+    empty accounts only change state that a call throws away, and neither its output nor the
+    gas it reports depends on them (8 % of a read worker's time)."""
+    executor = state.get_transaction_executor()
+    with state.override_transaction_context(gas_price=transaction.gas_price):
+        free = transaction.copy(gas_price=0)
+        executor.validate_transaction(free)
+        message = executor.build_evm_message(free)
+        return executor.build_computation(message, free)
 
 
 def call(chain: VoucherChainEVM, message: dict[str, Any], block: str | int) -> str:
