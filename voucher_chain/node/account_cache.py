@@ -276,6 +276,16 @@ class SlotCachingAccountDB(AccountDB):
 
     storage_db_class: type[_CachingStorageDB]
 
+    def touch_account(self, address: Address) -> None:
+        """py-evm writes a touched account back as it is, on every call frame: for an account
+        that exists that changes nothing but costs an RLP encoding, a journal entry and, at the
+        block's end, a write of the same value into the state trie. Only a missing account is
+        created by a touch (EIP-161's clearing of empty ones is decided from the computation
+        tree, not from these writes); ``verify --replay`` checks the state roots with py-evm's
+        own account database."""
+        if self._get_encoded_account(address, from_journal=True) == b"":
+            super().touch_account(address)
+
     def _get_address_store(self, address: Address) -> AccountStorageDatabaseAPI:
         store = self._account_stores.get(address)
         if store is None:
