@@ -30,6 +30,7 @@ from eth.abc import BlockHeaderAPI
 from voucher_chain.node import execution
 from voucher_chain.node.account_cache import AccountCache, SlotCache
 from voucher_chain.node.chain import chain_class
+from voucher_chain.node.config import tune_gc
 from voucher_chain.node.errors import INTERNAL_ERROR, RpcError
 from voucher_chain.node.execution import Clock
 from voucher_chain.node.store import Store
@@ -207,4 +208,6 @@ def worker(argv: list[str]) -> None:
     path, chain_id, mode = argv
     answers = os.fdopen(os.dup(1), "wb")  # the answers' own pipe; anything printed goes to stderr
     os.dup2(2, 1)
-    _serve(_Reader(path, int(chain_id), mode == "dev"), sys.stdin.buffer, answers)
+    reader = _Reader(path, int(chain_id), mode == "dev")
+    tune_gc()
+    _serve(reader, sys.stdin.buffer, answers)
