@@ -31,7 +31,7 @@ from voucher_chain.node.admission import Admission
 from voucher_chain.node.chain import VoucherChainEVM, chain_class, genesis_params, genesis_state
 from voucher_chain.node.config import NodeConfig
 from voucher_chain.node.errors import NodeConfigError, TransactionRejected
-from voucher_chain.node.execution import CALL_GAS_CAP, CallResult, Clock, pending_timestamp
+from voucher_chain.node.execution import CallResult, Clock, pending_timestamp
 from voucher_chain.node.keys import load_key_file, passphrase_from_env
 from voucher_chain.node.mempool import Mempool, PendingTx
 from voucher_chain.node.read_pool import ReadPool
@@ -247,28 +247,14 @@ class Node:
         vm_class = self._chain_cls.vm_configuration[-1][1]
         return vm_class.get_transaction_builder()
 
-    def header_at(self, chain: VoucherChainEVM, block: str | int) -> BlockHeaderAPI:
-        """The header a block tag or number designates (``pending`` = the head)."""
-        return execution.header_at(chain, block)
+    #: The header a block tag or number designates (``pending`` = the head).
+    header_at = staticmethod(execution.header_at)
 
     def block(self, chain: VoucherChainEVM, header: BlockHeaderAPI) -> BlockAPI:
         return chain.get_block_by_header(header)
 
-    def execute(
-        self,
-        chain: VoucherChainEVM,
-        header: BlockHeaderAPI,
-        *,
-        sender: bytes,
-        to: bytes,
-        data: bytes,
-        value: int = 0,
-        gas: int = CALL_GAS_CAP,
-    ) -> CallResult:
-        """Executes a message on top of ``header``'s state, as a block following it would."""
-        return execution.execute(
-            chain, header, sender=sender, to=to, data=data, value=value, gas=gas
-        )
+    #: Executes a message on top of a header's state, as a block following it would.
+    execute = staticmethod(execution.execute)
 
     def pending_nonce(self, address: bytes) -> int:
         with self.reading() as chain:
