@@ -157,3 +157,15 @@ def test_child_headers_are_built_once_per_parent_and_parameters(node: Node) -> N
     fresh = vm.create_header_from_parent(parent, timestamp=parent.timestamp + 1)
     assert fresh == first and fresh is not first  # the same fields as built from scratch
     assert first.base_fee_per_gas == 0 and first.block_number == parent.block_number + 1
+
+
+def test_a_closed_pool_refuses_reads_and_starts_no_worker(tmp_path: Path) -> None:
+    node = Node(NodeConfig(data_dir=tmp_path, dev=True, auto_seal=False, read_workers=1))
+    pool = node.read_pool
+    assert pool is not None
+    node.close()
+    clock = node.clock()
+    message = {"sender": b"\x00" * 20, "to": b"\x00" * 20, "data": b"", "value": 0, "gas": 50_000}
+    with pytest.raises(RpcError, match="shutting down"):
+        pool.answer("call", message, "latest", clock)
+    assert all(worker.process.poll() is not None for worker in pool._all)

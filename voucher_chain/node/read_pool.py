@@ -125,7 +125,7 @@ class ReadPool:
 
     def _take(self) -> _Process:
         with self._available:
-            while not self._idle:
+            while not self._idle or self._closed:
                 if self._closed:
                     raise RpcError(INTERNAL_ERROR, "the node is shutting down")
                 self._available.wait()
@@ -143,6 +143,8 @@ class ReadPool:
     def _replace(self, worker: _Process) -> None:
         worker.process.kill()
         worker.process.wait()
+        if self._closed:
+            raise RpcError(INTERNAL_ERROR, "the node is shutting down")
         fresh = self._spawn()
         with self._available:
             self._all[self._all.index(worker)] = fresh
