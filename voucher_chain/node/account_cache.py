@@ -145,7 +145,7 @@ class SlotCache:
     The last ``log_size`` advances are kept for the node's read workers (:class:`AdvanceLog`,
     :meth:`replay`)."""
 
-    def __init__(self, size: int = 200_000, log_size: int = 20_000) -> None:
+    def __init__(self, size: int = 200_000, log_size: int = 0) -> None:
         self.size = size
         self.accounts: dict[bytes, tuple[bytes, dict[bytes, bytes]]] = {}
         #: the entry each account had before (a reader at the previous block still uses it)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from eth.abc import BlockHeaderAPI, ComputationAPI, StateAPI
 from eth.vm.spoof import SpoofTransaction
@@ -24,6 +24,8 @@ __all__ = [
     "CALL_GAS_CAP",
     "CallResult",
     "Clock",
+    "Kind",
+    "READS",
     "call",
     "estimate",
     "execute",
@@ -161,3 +163,8 @@ def estimate(chain: VoucherChainEVM, message: dict[str, Any], block: str | int) 
         else:
             low = middle
     return views.hexq(high)
+
+
+#: The two reads, by the name the node and its read workers share.
+Kind = Literal["call", "estimate"]
+READS = {"call": call, "estimate": estimate}

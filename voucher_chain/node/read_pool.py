@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
 from eth.abc import BlockHeaderAPI
 
@@ -32,16 +32,14 @@ from voucher_chain.node.account_cache import AccountCache, SlotCache
 from voucher_chain.node.chain import chain_class
 from voucher_chain.node.config import tune_gc
 from voucher_chain.node.errors import INTERNAL_ERROR, RpcError
-from voucher_chain.node.execution import Clock
+from voucher_chain.node.execution import READS, Clock, Kind
 from voucher_chain.node.store import Store
 
 __all__ = ["ReadPool"]
 
 log = logging.getLogger("voucher_chain.node")
 
-Kind = Literal["call", "estimate"]
 _WORKER = "import sys; from voucher_chain.node.read_pool import worker; worker(sys.argv[1:])"
-_ANSWERS = {"call": execution.call, "estimate": execution.estimate}
 
 
 class _Process:
@@ -169,7 +167,7 @@ class _Reader:
     def __init__(self, path: str, chain_id: int, dev: bool) -> None:
         self.store = Store(Path(path), reader=True)
         self.clock = Clock(frozen=False, offset=0, next_timestamp=None)
-        self.slots, self.accounts = SlotCache(log_size=0), AccountCache()
+        self.slots, self.accounts = SlotCache(), AccountCache()
         cls = chain_class(
             chain_id,
             self._timestamp if dev else None,
@@ -193,7 +191,7 @@ def _serve(reader: _Reader, requests: IO[bytes], answers: IO[bytes]) -> None:
         reader.slots.replay(advances[0])  # the producer's commits since the last request
         reader.accounts.replay(advances[1])
         try:
-            answer: tuple[Any, ...] = ("ok", _ANSWERS[kind](reader.chain, message, block))
+            answer: tuple[Any, ...] = ("ok", READS[kind](reader.chain, message, block))
         except RpcError as exc:  # as values: exceptions with keyword fields do not pickle
             answer = ("error", exc.code, exc.message, exc.data)
         except Exception as exc:  # a fault: reported as the node's own threads report it

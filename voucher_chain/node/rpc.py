@@ -18,7 +18,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.hexadecimal import is_hex
 
 import voucher_chain
-from voucher_chain.node import execution, views
+from voucher_chain.node import views
 from voucher_chain.node.core import Node
 from voucher_chain.node.errors import (
     INTERNAL_ERROR,
@@ -26,8 +26,7 @@ from voucher_chain.node.errors import (
     METHOD_NOT_FOUND,
     RpcError,
 )
-from voucher_chain.node.execution import CALL_GAS_CAP
-from voucher_chain.node.read_pool import Kind
+from voucher_chain.node.execution import CALL_GAS_CAP, READS, Kind
 
 __all__ = ["CLIENT_VERSION", "Dispatcher", "handle_request"]
 
@@ -88,9 +87,6 @@ def _block_id(value: Any) -> str | int:
     if value in ("latest", "pending", "earliest", "safe", "finalized"):
         return str(value)
     return _quantity(value, "block number")
-
-
-_READS = {"call": execution.call, "estimate": execution.estimate}
 
 
 class Dispatcher:
@@ -325,7 +321,7 @@ class Dispatcher:
         if pool is not None:
             return pool.answer(kind, message, block_id, self.node.clock())
         with self.node.reading() as chain:
-            return _READS[kind](chain, message, block_id)
+            return READS[kind](chain, message, block_id)
 
     def _increase_time(self, params: list[Any]) -> Any:
         seconds = _param(params, 0, 0)
