@@ -1,4 +1,5 @@
-"""The submitter: gap-free nonces under concurrent callers, reverts before sending, retries."""
+"""The submitter: gap-free nonces under concurrent callers, reverts before sending, retries,
+gas limits within the block's."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from eth_typing import ChecksumAddress
 from web3 import EthereumTesterProvider, Web3
 from web3.types import RPCEndpoint, RPCResponse
 
+from scripts.bench_evm import init_code
 from tests.world import SHANGHAI, World, reverts
 from voucher_chain.contracts import OrgKind, Protocol, call
 from voucher_chain.signer import Keystore, LocalSigner, Submitter
@@ -145,3 +147,34 @@ def test_a_call_made_dearer_after_its_estimate_still_lands(
     assert call(st.functions.allowance(account, inst.account)) == 7
     assert world.balance(bank) == 5
     assert gas_with_margin(estimate) > receipt["gasUsed"]
+
+
+def _gas_burner(world: World, slots: int) -> Any:
+    """A contract whose every call writes ``slots`` fresh storage slots (~22,130 gas each)."""
+    n = slots.to_bytes(2, "big")
+    # PUSH2 n | loop: JUMPDEST DUP1 DUP1 SSTORE PUSH1 1 SWAP1 SUB DUP1 PUSH1 3 JUMPI | STOP
+    runtime = bytes([0x61, *n, 0x5B, 0x80, 0x80, 0x55, 0x60, 1, 0x90, 0x03, 0x80, 0x60, 3, 0x57])
+    created = world.w3.eth.send_transaction(
+        {"from": world.governor.account, "data": init_code(runtime + b"\x00")}
+    )
+    address = world.w3.eth.wait_for_transaction_receipt(created)["contractAddress"]
+    abi = [{"type": "function", "name": "burn", "inputs": [], "outputs": []}]
+    return world.w3.eth.contract(address=address, abi=abi)
+
+
+def test_a_call_near_the_block_gas_limit_is_sent_with_at_most_the_limit(
+    signer_world: tuple[World, LocalSigner, ChecksumAddress],
+) -> None:
+    """The margin over an estimate of ~24M gas would ask for more than the block's 30M: every
+    node refuses such a transaction, though the call itself fits. The submitter sends the
+    block gas limit instead."""
+    world, signer, account = signer_world
+    burner = _gas_burner(world, 1_085)
+    submitter, _ = _submitter(world, signer)
+    fn = submitter.w3.eth.contract(address=burner.address, abi=burner.abi).functions.burn()
+    estimate = fn.estimate_gas({"from": account})
+    limit = submitter.w3.eth.get_block("latest")["gasLimit"]
+    assert estimate < limit < gas_with_margin(estimate)
+    receipt = submitter.transact(fn, account)
+    assert receipt["status"] == 1
+    assert submitter.w3.eth.get_transaction(receipt["transactionHash"])["gas"] == limit

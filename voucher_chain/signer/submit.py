@@ -103,6 +103,11 @@ def gas_with_margin(estimate: int) -> int:
     return estimate * 13 // 10 + 25_000
 
 
+#: Below every block gas limit in use (Ethereum's 30M+, Anvil and Hardhat 30M, Besu and this
+#: node far more): a margin up to this is sent as is, without asking the chain for its limit.
+_LIMIT_CHECK_ABOVE = 8_000_000
+
+
 def cache_chain_id(w3: Web3) -> None:
     """Lets ``w3``'s provider answer ``eth_chainId`` from its cache after the first request.
 
@@ -167,7 +172,7 @@ class Submitter:
         with self.nonces.reserve(address) as nonce:
             params: TxParams = {"from": address, "nonce": Nonce(nonce), "chainId": self.chain_id}
             estimate = self._guard_revert(lambda: fn.estimate_gas(params))
-            params["gas"] = gas_with_margin(estimate)
+            params["gas"] = self._gas_limit(estimate)
             if self._free_gas:
                 params["maxFeePerGas"] = params["maxPriorityFeePerGas"] = Wei(0)
             tx = self._guard_revert(lambda: fn.build_transaction(params))
@@ -176,6 +181,16 @@ class Submitter:
             signed = self.signer.sign_transaction(address, dict(tx))
             tx_hash = self._send(signed.raw_transaction, signed.hash)
         return self.wait(tx_hash)
+
+    def _gas_limit(self, estimate: int) -> int:
+        """:func:`gas_with_margin`, but never above the latest block's gas limit: every node
+        refuses a transaction asking for more gas than a block holds, even when its estimate
+        fits (a 24M-gas call with its margin on a 30M-gas chain). Asked of the chain only for
+        such large margins, so the usual transaction costs no extra request."""
+        gas = gas_with_margin(estimate)
+        if gas > _LIMIT_CHECK_ABOVE:
+            gas = min(gas, int(self.w3.eth.get_block("latest")["gasLimit"]))
+        return gas
 
     def wait(self, tx_hash: HexBytes) -> TxReceipt:
         """The receipt of ``tx_hash``; :class:`SubmissionTimeout` after ``receipt_timeout``.
