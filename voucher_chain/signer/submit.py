@@ -103,9 +103,10 @@ def gas_with_margin(estimate: int) -> int:
     return estimate * 13 // 10 + 25_000
 
 
-#: Below every block gas limit in use (Ethereum's 30M+, Anvil and Hardhat 30M, Besu and this
-#: node far more): a margin up to this is sent as is, without asking the chain for its limit.
-_LIMIT_CHECK_ABOVE = 8_000_000
+#: A margin up to this is sent as is, without asking the chain for its block gas limit: above
+#: every order step's (``placeOrder``, the dearest, ~410,000), below the block gas limit of any
+#: chain the protocol can be deployed on (its contracts take millions of gas each to create).
+_LIMIT_CHECK_ABOVE = 1_000_000
 
 
 def cache_chain_id(w3: Web3) -> None:
