@@ -20,10 +20,16 @@ CALLDATALOAD leave integers where py-evm leaves bytes; py-evm converts on every 
 opcode can tell. What the loop adds: PUSH values and jump destinations are analysed once per
 code (:func:`analyse`), and the gas left is kept in a local between table calls.
 
-Checked by ``tests/node/test_interpreter.py`` (626 programs at several gas limits and the
-protocol's estimates and calls, each run by both loops and compared: success, error type,
-gas, refund, output, logs, storage writes, stack, memory) and by ``voucher-chain verify
---replay``, which re-executes every block with py-evm's own loop (:func:`reference_loop`).
+Where a run of three or more inline opcodes starts, the loop calls that run compiled into one
+Python function instead (:mod:`.segments`: compiled once per code and position, the stack
+tracked while compiling, the run's static gas charged at once); a segment that would fail
+refuses, and the loop runs its opcodes one by one â€” the code below â€” to fail as py-evm does.
+
+Checked by ``tests/node/test_interpreter.py`` and ``tests/node/test_segments.py`` (626
+programs at several gas limits and the protocol's estimates and calls, each run by both loops
+and compared: success, error type, gas, refund, output, logs, storage writes, stack, memory)
+and by ``voucher-chain verify --replay``, which re-executes every block with py-evm's own loop
+(:func:`reference_loop`).
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ from eth.exceptions import (
 )
 from eth.vm.logic import arithmetic, comparison, context, duplication, flow, memory, stack, swap
 from eth.vm.logic.invalid import InvalidOpcode
+
+from .segments import compile_segment, segments_for
 
 __all__ = ["analyse", "inline_costs", "reference_loop", "run", "uses_reference"]
 
@@ -161,6 +169,8 @@ def run(computation: ComputationAPI) -> None:  # noqa: C901, PLR0912, PLR0915 â€
     msg = comp.msg
     pc = code.program_counter
     gas: int = meter.gas_remaining
+    segments = segments_for(costs, raw)
+    fast = True  # False from a segment's refusal to the next opcode run through the table
 
     while True:
         if pc >= end:
@@ -168,7 +178,22 @@ def run(computation: ComputationAPI) -> None:  # noqa: C901, PLR0912, PLR0915 â€
             return  # py-evm runs an implicit STOP: no gas, halts
         op = raw[pc]
         cost = costs[op]
+        if cost >= 0 and fast:
+            try:
+                segment = segments[pc]
+            except KeyError:
+                segment = segments[pc] = compile_segment(raw, pc, costs, targets, pushes)
+            if segment is not None:
+                ran = segment(values, gas, comp, meter, mem, msg)
+                if ran is not None:
+                    pc, gas = ran
+                    if pc < 0:
+                        pc = -1 - pc
+                        fast = False
+                    continue
+                fast = False
         if cost < 0:
+            fast = True
             code.program_counter = pc + 1
             meter.gas_remaining = gas
             try:
