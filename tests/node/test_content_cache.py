@@ -3,6 +3,7 @@ analyses (chain.py) — never answer what SQLite or a fresh analysis would not."
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +52,39 @@ def test_only_committed_content_addressed_values_are_published(tmp_path: Path) -
     with pytest.raises(KeyError):
         reader.db[key]
     reader.close()
+    writer.close()
+
+
+def test_the_writers_kv_writes_reach_sqlite_together_at_the_commit(tmp_path: Path) -> None:
+    """Written in one ``executemany`` at the commit; until then only the writer sees them."""
+    writer = Store(tmp_path / "chain.sqlite")
+    other = sqlite3.connect(writer.path)
+
+    def in_sqlite(key: bytes) -> bytes | None:
+        row = other.execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    kept, dropped, short = keccak(NODE_BYTES), b"\x05" * 32, b"meta-like key"
+    writer.db[kept] = NODE_BYTES
+    writer.db[dropped] = b"written, then deleted in the same block"
+    writer.db[short] = b"1"
+    del writer.db[dropped]
+    with pytest.raises(KeyError):
+        del writer.db[dropped]  # deleting what is not there fails, as py-evm expects
+    assert writer.db[kept] == NODE_BYTES and writer.db[short] == b"1"
+    assert dropped not in writer.db and kept in writer.db
+    assert writer._kv.pending and in_sqlite(kept) is None  # nothing in SQLite yet
+    writer.commit()
+    assert not writer._kv.pending
+    assert (in_sqlite(kept), in_sqlite(dropped), in_sqlite(short)) == (NODE_BYTES, None, b"1")
+
+    del writer.db[short]  # a committed key deleted, then the block fails: still there
+    writer.rollback()
+    assert writer.db[short] == b"1" and in_sqlite(short) == b"1"
+    del writer.db[short]
+    writer.commit()
+    assert in_sqlite(short) is None and short not in writer.db
+    other.close()
     writer.close()
 
 

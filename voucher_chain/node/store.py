@@ -102,7 +102,10 @@ class SqliteDB(BaseDB):
 
     A reader's writes (py-evm stages trie nodes while executing a call) stay in ``overlay``, in
     memory, and never take SQLite's write lock away from the producer. The producer's writes
-    wait in ``_unpublished`` until :meth:`publish` (after its commit) or :meth:`unpublish`.
+    wait in ``pending`` (what it reads first) until :meth:`flush` writes them all at once into
+    its open transaction, just before the commit — one ``executemany`` instead of a statement
+    per trie node — and in ``_unpublished`` until :meth:`publish` (after the commit) or
+    :meth:`unpublish`.
     """
 
     def __init__(
@@ -116,13 +119,20 @@ class SqliteDB(BaseDB):
         self.overlay = overlay
         self.cache = cache if cache is not None else ContentCache()
         self._unpublished: dict[bytes, bytes | None] = {}
+        #: the producer's writes since its last commit (None: deleted), not yet in SQLite
+        self.pending: dict[bytes, bytes | None] = {}
 
     def __getitem__(self, key: bytes) -> bytes:
         if self.overlay is not None:
             if key in self.overlay:
                 return self.overlay[key]
-            if key == HEAD_KEY and self.cache.head is not None:
-                return self.cache.head
+        elif key in self.pending:
+            value = self.pending[key]
+            if value is None:
+                raise KeyError(key)
+            return value
+        if key == HEAD_KEY and self.cache.head is not None:  # the last commit's, as in SQLite
+            return self.cache.head
         cached = self.cache.get(key)
         if cached is not None:
             return cached
@@ -137,13 +147,16 @@ class SqliteDB(BaseDB):
         if self.overlay is not None:
             self.overlay[key] = value
             return
-        self._conn.execute("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", (key, value))
+        self.pending[key] = value
         if len(key) == 32 or key == HEAD_KEY:
             self._unpublished[key] = value
 
     def _exists(self, key: bytes) -> bool:
-        if self.overlay is not None and key in self.overlay:
-            return True
+        if self.overlay is not None:
+            if key in self.overlay:
+                return True
+        elif key in self.pending:
+            return self.pending[key] is not None
         if self.cache.get(key) is not None:
             return True
         return self._conn.execute("SELECT 1 FROM kv WHERE k = ?", (key,)).fetchone() is not None
@@ -152,10 +165,25 @@ class SqliteDB(BaseDB):
         if self.overlay is not None:
             self.overlay.pop(key, None)
             return
-        if self._conn.execute("DELETE FROM kv WHERE k = ?", (key,)).rowcount == 0:
+        if not self._exists(key):
             raise KeyError(key)
+        self.pending[key] = None
         self.cache.discard(key)  # at once for this connection, again at publish for readers
         self._unpublished[key] = None
+
+    def flush(self) -> None:
+        """Writes the pending writes into the open transaction (the producer, before commit)."""
+        if not self.pending:
+            return
+        items = self.pending.items()
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)",
+            [(k, v) for k, v in items if v is not None],
+        )
+        gone = [(k,) for k, v in items if v is None]
+        if gone:
+            self._conn.executemany("DELETE FROM kv WHERE k = ?", gone)
+        self.pending = {}
 
     def publish(self) -> None:
         """The writes of the transaction just committed become visible through the cache."""
@@ -169,7 +197,8 @@ class SqliteDB(BaseDB):
         self._unpublished = {}
 
     def unpublish(self) -> None:
-        """The transaction was rolled back: its writes never reach the cache."""
+        """The transaction was rolled back: its writes never reach SQLite or the cache."""
+        self.pending = {}
         self._unpublished = {}
 
 
@@ -203,6 +232,7 @@ class Store:
 
     def commit(self) -> None:
         """Makes everything written since the last commit durable, atomically."""
+        self._kv.flush()
         self._conn.commit()
         self._kv.publish()
 
