@@ -18,7 +18,14 @@ chains run one after the other: one round's ratio can be the drift's. ``--rounds
 whole comparison N times on fresh chains, alternating which chain goes first, and judges the
 goal on the median of the rounds' ratios and on the p99 of every embedded confirm of all rounds.
 
+Before the timed part, each enterprise settles ``--warmup`` orders (default 1) on each chain,
+not timed: the first execution of each code path costs the embedded node the compiling of its
+opcode segments (~0.4 s of CPU per process for this workload, once per process; see
+docs/node.md), and the client and Anvil their own first-call costs. ``--warmup 0`` times a
+cold start.
+
     scripts/bench [--enterprises 8] [--orders 25] [--chains embedded,anvil] [--rounds 1]
+                  [--warmup 1]
 """
 
 from __future__ import annotations
@@ -156,9 +163,13 @@ def bench(name: str, chain: Chain, args: argparse.Namespace, tmp: Path) -> Resul
     governor = keystore.import_key(chain.governor_key, org_id=1, label="governor")
     work = Workload(chain.w3, chain.protocol, keystore, governor, gas_fee=chain.gas_fee)
     t0 = time.perf_counter()
-    pairs = work.setup(args.enterprises, args.orders)
+    pairs = work.setup(args.enterprises, args.orders + args.warmup)
     setup = time.perf_counter() - t0
     print(f"{name:<9} {chain.description}; setup {setup:.1f} s", flush=True)
+    if args.warmup:  # not timed: first executions of each code path (both chains alike)
+        warm = work.run(f"{name}-warmup", pairs, args.warmup)
+        if warm.failures:
+            raise RuntimeError(f"{name}: the warm-up failed: {warm.failures[0]}")
     provider = chain.w3.provider
     assert isinstance(provider, CountingProvider)
     before, before_s = Counter(provider.counts), dict(provider.seconds)
@@ -284,9 +295,17 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=1, help="whole comparisons, first chain alternating"
     )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=1,
+        help="orders per enterprise settled before the timed part, on each chain (default 1)",
+    )
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.warmup < 0:
+        parser.error("--warmup must be 0 or more")
     chains = [c.strip() for c in args.chains.split(",") if c.strip()]
     unknown = set(chains) - {"embedded", "anvil"}
     if unknown:
@@ -296,7 +315,8 @@ def main() -> None:
     print(f"machine:  {machine()}, load {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(
         f"workload: {args.enterprises} enterprises × {args.orders} orders "
-        "(place → accept → deliver → confirm, 4 transactions an order), through the SDK",
+        "(place → accept → deliver → confirm, 4 transactions an order), through the SDK; "
+        f"{args.warmup} order(s) per enterprise first, not timed",
         flush=True,
     )
     rounds: list[list[Result]] = []
