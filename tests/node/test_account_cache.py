@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth.db.backends.memory import MemoryDB
 from eth_utils.crypto import keccak
 from trie.hexary import HexaryTrie
 
 from tests.node.conftest import fail_next_block, self_transfer
 from voucher_chain.node import Node, NodeConfig, ensure_dev_protocol, verify_chain
-from voucher_chain.node.account_cache import AccountCache, SlotCache
+from voucher_chain.node.account_cache import AccountCache, SlotCache, _TrieNodeBatch
 
 
 def _assert_cache_matches_head(node: Node) -> None:
@@ -141,3 +142,45 @@ def test_account_cache_keeps_two_roots_and_follows_the_producer() -> None:
     producer.at(r3)  # a third root: the oldest goes
     assert producer.known(r1) is None and producer.known(r2) == {a: b"acct-a2"}
     assert worker.log.since(0) == ([], 0)  # a worker keeps no log of its own
+
+
+class _CountingDB(MemoryDB):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[bytes] = []
+
+    def __getitem__(self, key: bytes) -> bytes:
+        self.reads.append(key)
+        return super().__getitem__(key)
+
+
+def test_the_account_trie_batch_pops_without_reading_the_database() -> None:
+    """A pop drops only the batch's own write; reads of the database's nodes still go through."""
+    db = _CountingDB()
+    db[b"stored"] = b"in the database"
+    batch = _TrieNodeBatch(db)
+    batch[b"staged"] = b"written in this batch"
+    assert batch.pop(b"never seen", None) is None  # created and replaced in a scratch copy
+    assert batch.pop(b"stored", None) is None  # the database's node is not the batch's
+    assert db.reads == []
+    assert batch[b"stored"] == b"in the database"  # read through, as before the pop
+    assert batch.pop(b"staged", None) == b"written in this batch"
+    with pytest.raises(KeyError):
+        batch[b"staged"]  # not in the database: gone
+    with pytest.raises(KeyError):
+        batch.pop(b"never seen")  # no default: a missing node is an error, as in the base
+    batch[b"kept"] = b"1"
+    batch.commit_to(db, apply_deletes=False)
+    assert db[b"kept"] == b"1" and b"staged" not in db and db[b"stored"] == b"in the database"
+
+
+def test_the_node_builds_its_state_roots_over_the_batch(tmp_path: Path) -> None:
+    config = NodeConfig(data_dir=tmp_path, dev=True, auto_seal=False, automine=True)
+    with Node(config) as node:
+        ensure_dev_protocol(node)  # every block's state root made over _TrieNodeBatch
+        with node.reading() as chain:
+            state: Any = chain.get_vm(node.head()).state
+            account_db = state._account_db
+            assert isinstance(account_db._batchtrie, _TrieNodeBatch)
+    report = verify_chain(tmp_path, replay=True)  # py-evm's own account database agrees
+    assert report.ok, report.problem
