@@ -88,6 +88,41 @@ def test_the_writers_kv_writes_reach_sqlite_together_at_the_commit(tmp_path: Pat
     writer.close()
 
 
+def test_the_writer_asks_sqlite_once_for_keys_the_content_cache_does_not_hold(
+    tmp_path: Path,
+) -> None:
+    """Head, score and lookup keys: what the writer committed or read once, it knows; a
+    rolled-back write is forgotten."""
+    writer = Store(tmp_path / "chain.sqlite")
+    statements: list[str] = []
+    writer._conn.set_trace_callback(statements.append)
+    score, missing = b"block-hash-to-score:" + b"\x01" * 32, b"no-such-key"
+    writer.db[score] = b"\x05"
+    writer.commit()
+    statements.clear()
+    assert writer.db[score] == b"\x05" and score in writer.db
+    for _ in range(2):
+        with pytest.raises(KeyError):
+            writer.db[missing]
+    assert missing not in writer.db
+    assert [s for s in statements if s.startswith("SELECT")] == [
+        "SELECT v FROM kv WHERE k = x'6e6f2d737563682d6b6579'"  # the missing key, once
+    ]
+    writer.db[score] = b"\x06"
+    writer.db[missing] = b"now here"
+    writer.rollback()
+    assert writer.db[score] == b"\x05"
+    with pytest.raises(KeyError):
+        writer.db[missing]
+    writer.db[missing] = b"now here"
+    writer.commit()
+    reader = Store(writer.path, reader=True)  # another connection: what SQLite holds
+    assert (reader.db[score], reader.db[missing]) == (b"\x05", b"now here")
+    assert writer.db[missing] == b"now here"
+    reader.close()
+    writer.close()
+
+
 def test_readers_take_the_head_pointer_from_the_last_commit_only(tmp_path: Path) -> None:
     writer = Store(tmp_path / "chain.sqlite")
     reader = Store(writer.path, reader=True, cache=writer.cache)

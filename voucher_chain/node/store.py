@@ -21,7 +21,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from eth.db.atomic import AtomicDB
 from eth.db.backends.base import BaseDB
@@ -55,6 +55,7 @@ LogRow = tuple[int, int, bytes, Sequence[bytes], dict[str, Any]]
 
 #: py-evm's pointer to the canonical head's hash: read on nearly every request.
 HEAD_KEY = SchemaV1.make_canonical_head_hash_lookup_key()
+_UNKNOWN = object()
 
 
 class ContentCache:
@@ -121,27 +122,48 @@ class SqliteDB(BaseDB):
         self._unpublished: dict[bytes, bytes | None] = {}
         #: the producer's writes since its last commit (None: deleted), not yet in SQLite
         self.pending: dict[bytes, bytes | None] = {}
+        self._flushed: dict[bytes, bytes | None] = {}
+        #: the producer's: committed values (None: absent) of the keys the content cache does
+        #: not hold — head, score and lookup keys — as it last read or wrote them. Exact: the
+        #: producer is the file's only writer. Each SQLite call releases the GIL, and under
+        #: load taking it back waits out the switch interval (ContentCache, above).
+        self._committed: dict[bytes, bytes | None] = {}
 
     def __getitem__(self, key: bytes) -> bytes:
         if self.overlay is not None:
             if key in self.overlay:
                 return self.overlay[key]
-        elif key in self.pending:
-            value = self.pending[key]
-            if value is None:
+        else:
+            found = self._known(key)
+            if found is None:
                 raise KeyError(key)
-            return value
+            if found is not _UNKNOWN:
+                return cast(bytes, found)
         if key == HEAD_KEY and self.cache.head is not None:  # the last commit's, as in SQLite
             return self.cache.head
         cached = self.cache.get(key)
         if cached is not None:
             return cached
         row = self._conn.execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchone()
-        if row is None:
+        value = None if row is None else bytes(row[0])
+        if self.overlay is None and len(key) != 32:
+            self._remember(key, value)
+        if value is None:
             raise KeyError(key)
-        value = bytes(row[0])
         self.cache.offer(key, value)
         return value
+
+    def _known(self, key: bytes) -> object:
+        """The producer's value of ``key`` without SQLite: written since the last commit, or
+        committed and remembered; ``None`` when absent; ``_UNKNOWN`` when it must ask."""
+        if key in self.pending:
+            return self.pending[key]
+        return self._committed.get(key, _UNKNOWN)
+
+    def _remember(self, key: bytes, value: bytes | None) -> None:
+        if len(self._committed) >= 20_000:
+            self._committed = {}
+        self._committed[key] = value
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
         if self.overlay is not None:
@@ -155,8 +177,10 @@ class SqliteDB(BaseDB):
         if self.overlay is not None:
             if key in self.overlay:
                 return True
-        elif key in self.pending:
-            return self.pending[key] is not None
+        else:
+            found = self._known(key)
+            if found is not _UNKNOWN:
+                return found is not None
         if self.cache.get(key) is not None:
             return True
         return self._conn.execute("SELECT 1 FROM kv WHERE k = ?", (key,)).fetchone() is not None
@@ -183,10 +207,14 @@ class SqliteDB(BaseDB):
         gone = [(k,) for k, v in items if v is None]
         if gone:
             self._conn.executemany("DELETE FROM kv WHERE k = ?", gone)
-        self.pending = {}
+        self._flushed, self.pending = self.pending, {}
 
     def publish(self) -> None:
         """The writes of the transaction just committed become visible through the cache."""
+        for key, written in self._flushed.items():
+            if len(key) != 32:
+                self._remember(key, written)
+        self._flushed = {}
         for key, value in self._unpublished.items():
             if key == HEAD_KEY:
                 self.cache.head = value
@@ -199,6 +227,7 @@ class SqliteDB(BaseDB):
     def unpublish(self) -> None:
         """The transaction was rolled back: its writes never reach SQLite or the cache."""
         self.pending = {}
+        self._flushed = {}
         self._unpublished = {}
 
 
