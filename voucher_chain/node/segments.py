@@ -60,12 +60,12 @@ MIN_OPCODES = 3
 
 
 class _Kept:
-    """The segments compiled so far: (opcode table costs, code) → {pc: its segment, or None
+    """The segments compiled so far: (id of the opcode costs, code) → {pc: its segment, or None
     where none starts}; all forgotten past _MAX_CODES codes or _MAX_SEGMENTS segments (~1
     KB each). A frame running when they are forgotten keeps its code's dict to its end."""
 
     def __init__(self) -> None:
-        self.codes: dict[tuple[tuple[int, ...], bytes], dict[int, Segment | None]] = {}
+        self.codes: dict[tuple[int, bytes], dict[int, Segment | None]] = {}
         self.segments = 0
 
     def clear(self) -> None:
@@ -142,9 +142,10 @@ def _signed(v: int) -> int:
 
 
 def segments_for(costs: tuple[int, ...], code: bytes) -> dict[int, Segment | None]:
-    """The segments of ``code`` compiled so far under the opcode costs ``costs`` (filled in by
-    the interpreter as it meets them)."""
-    key = (costs, code)
+    """The segments of ``code`` compiled so far under ``costs`` (a tuple that
+    :func:`.interpreter.inline_costs` keeps for the life of the process), filled in by the
+    interpreter as it meets them."""
+    key = (id(costs), code)  # a costs tuple lives as long as its opcode table: the process
     found = _KEPT.codes.get(key)
     if found is None:
         if len(_KEPT.codes) >= _MAX_CODES:
