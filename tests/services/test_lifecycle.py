@@ -5,7 +5,15 @@ from __future__ import annotations
 from web3 import Web3
 
 from tests.world import BEIJING, CHANGXING, SHANGHAI, SHANGHAI_PUDONG, YUAN, World, reverts
-from voucher_chain.contracts import Category, OrderState, OrgKind, OrgStatus, SettlementMethod
+from voucher_chain.contracts import (
+    Category,
+    KindMask,
+    OrderState,
+    OrgKind,
+    OrgStatus,
+    ProgramKind,
+    SettlementMethod,
+)
 from voucher_chain.services import (
     DisputeResolution,
     OrderCreate,
@@ -150,3 +158,44 @@ def test_dispute_split_through_services(world: World, client: VoucherClient) -> 
     assert client.money.balance(inst.account) == 3_000 * YUAN
     assert client.money.balance(ent.account) == 4_000 * YUAN
     assert world.vouchers(ent, program_id) == 3_000 * YUAN
+
+
+def test_a_confirm_reports_the_reward_its_own_transaction_paid(
+    world: World, client: VoucherClient
+) -> None:
+    """The settlement returned by ``confirm`` counts the rewards from the confirm's receipt;
+    the institution's settlements, read later from the chain, say the same."""
+    issuer, vouchers = _program(world, client, SHANGHAI)
+    rewarder, reward = _program(
+        world,
+        client,
+        SHANGHAI,
+        kind=ProgramKind.REWARD,
+        share_bps=1_000,
+        categories=Category.mask(Category.TESTING),
+        eligible_kinds=int(KindMask.ENTERPRISE),
+    )
+    ent, inst = world.enterprise(SHANGHAI_PUDONG), world.institution(SHANGHAI_PUDONG)
+    client.programs.enroll(rewarder, reward, inst.id)
+    world.deposit(ent, 10_000 * YUAN)
+    client.programs.issue(issuer, vouchers, ent.id, 10_000 * YUAN, "reward-issue")
+    service = client.catalogue.list_service(
+        inst.account, ServiceCreate(category=Category.TESTING, price=20_000 * YUAN, name="EMC")
+    )
+    order = client.orders.place(
+        ent.account,
+        OrderCreate(
+            service_id=service.id,
+            program_id=vouchers,
+            units=10_000 * YUAN,
+            own_funds=10_000 * YUAN,
+            request_id="reward-order",
+        ),
+    )
+    client.orders.accept(inst.account, order.id)
+    client.orders.deliver(inst.account, order.id, Web3.keccak(text="report"))
+    settlement = client.orders.confirm(ent.account, order.id)
+    assert settlement.rewards == 2_000 * YUAN  # 10 % of the ¥20,000 paid
+    [recorded] = client.orders.settlements(inst.id)
+    assert recorded.rewards == settlement.rewards
+    assert recorded.tx.tx_hash == settlement.tx.tx_hash

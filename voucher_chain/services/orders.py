@@ -9,6 +9,7 @@ from typing import Any, cast
 from eth_typing import ABIEvent
 from eth_utils.abi import event_abi_to_log_topic
 from web3.contract.contract import ContractFunction
+from web3.types import TxReceipt
 
 from voucher_chain.contracts.types import OrderState, SettlementMethod
 from voucher_chain.services.base import Service
@@ -183,14 +184,19 @@ class OrderService(Service):
         def send() -> Settlement:
             receipt = self._send(fn, actor)
             args = self._event(receipt, self.p.orders, "OrderSettled")
-            return self._settlement(args, self._ref(receipt))
+            return self._settlement(args, self._ref(receipt), receipt)
 
         return once(lookup, send, look_first=False)  # OrderInvalidState
 
-    def _settlement(self, args: dict[str, Any], ref: TxRef) -> Settlement:
+    def _settlement(
+        self, args: dict[str, Any], ref: TxRef, receipt: TxReceipt | None = None
+    ) -> Settlement:
+        """The settlement of ``args`` (an ``OrderSettled`` event), with the rewards its
+        transaction paid: from ``receipt`` when the caller holds it, else fetched."""
         rewards = 0
-        if ref.tx_hash is not None:
+        if receipt is None and ref.tx_hash is not None:
             receipt = self.p.w3.eth.get_transaction_receipt(ref.tx_hash)  # type: ignore[arg-type]
+        if receipt is not None:
             rewards = sum(e["amount"] for e in self._events(receipt, self.p.programs, "RewardPaid"))
         return Settlement(
             order_id=args["orderId"],
