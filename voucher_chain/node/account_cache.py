@@ -31,6 +31,7 @@ from itertools import islice
 from typing import Any
 
 from eth.abc import AccountStorageDatabaseAPI, AtomicDatabaseAPI, DatabaseAPI
+from eth.constants import BLANK_ROOT_HASH
 from eth.db.accesslog import KeyAccessLoggerDB
 from eth.db.account import AccountDB
 from eth.db.backends.base import BaseDB
@@ -310,7 +311,9 @@ class SlotCachingAccountDB(AccountDB):
 
     storage_db_class: type[_CachingStorageDB]
 
-    def __init__(self, db: Any, state_root: Any = None, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, db: Any, state_root: Hash32 = BLANK_ROOT_HASH, *args: Any, **kwargs: Any
+    ) -> None:
         super().__init__(db, state_root, *args, **kwargs)
         self._batchtrie = _TrieNodeBatch(self._raw_store_db)
         trie: Any = HexaryTrie(self._batchtrie, self.state_root, prune=True)
@@ -375,7 +378,9 @@ class CachingAccountDB(SlotCachingAccountDB):
     account_cache: AccountCache
     _pending_advance: tuple[bytes, DBDiff] | None = None
 
-    def __init__(self, db: Any, state_root: Any = None, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, db: Any, state_root: Hash32 = BLANK_ROOT_HASH, *args: Any, **kwargs: Any
+    ) -> None:
         super().__init__(db, state_root, *args, **kwargs)
         self.account_cache.at(self.state_root)  # this state's root becomes the latest known
         layer = _CacheLayer(self._trie_logger, self.account_cache, self)

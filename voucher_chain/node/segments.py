@@ -118,10 +118,10 @@ def expand(comp: Any, meter: Any, mem: Any, start: int, gas: int) -> int:
     before = (len(mem._bytes) + 31) // 32
     fee = words * GAS_MEMORY + words * words // GAS_MEMORY_QUADRATIC_DENOMINATOR
     fee -= before * GAS_MEMORY + before * before // GAS_MEMORY_QUADRATIC_DENOMINATOR
-    if fee > gas:
+    if fee > gas:  # py-evm's own charge: it raises OutOfGas, message and all
         meter.gas_remaining = gas
-        comp.extend_memory(start, 32)  # raises OutOfGas as py-evm words it
-        raise AssertionError("memory expansion beyond the gas left did not fail")
+        comp.extend_memory(start, 32)
+        return int(meter.gas_remaining)
     mem.extend(start, 32)
     return gas - fee
 
@@ -280,11 +280,9 @@ class _Compiler:
             self.emit(f"return ({_next(last_pc, last_op)}, gas)")
         source = "def segment(values, gas, comp, meter, mem, msg):\n" + "\n".join(self.lines)
         namespace: dict[str, Any] = {"code": self.code, "targets": self.targets}
-        exec(
-            compile(source, f"<segment {self.ops[0][0]}>", "exec"),
-            {**_GLOBALS, **namespace},
-            namespace,
-        )  # noqa: S102 — generated from the opcodes above
+        # the source holds integers and the names above only: nothing of the code's bytes
+        compiled = compile(source, f"<segment {self.ops[0][0]}>", "exec")
+        exec(compiled, {**_GLOBALS, **namespace}, namespace)  # noqa: S102
         segment = cast(Segment, namespace["segment"])
         segment.need, segment.peak, segment.gas, segment.source = self.need, peak, total, source
         return segment
