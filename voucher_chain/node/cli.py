@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from voucher_chain.connect import TOKEN_ENV
-from voucher_chain.node.config import DEFAULT_CHAIN_ID, NodeConfig, tune_gc
+from voucher_chain.node.config import DEFAULT_CHAIN_ID, NodeConfig, tune_gc, tune_switching
 from voucher_chain.node.errors import NodeConfigError
 
 __all__ = ["TOKEN_ENV", "add_node_parser", "run"]
@@ -100,6 +100,7 @@ def _serve(args: argparse.Namespace) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         tune_gc()  # after start-up: its objects leave the collector's scans
+        tune_switching()
         server.start()
         print(
             json.dumps(

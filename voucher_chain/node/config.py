@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import gc
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DEFAULT_CHAIN_ID", "NodeConfig", "tune_gc"]
+__all__ = ["DEFAULT_CHAIN_ID", "SWITCH_INTERVAL", "NodeConfig", "tune_gc", "tune_switching"]
 
 #: The chain id of a VoucherChain network unless configured otherwise.
 DEFAULT_CHAIN_ID = 20261126
@@ -59,3 +60,17 @@ def tune_gc() -> None:
     in 447 collections with the default thresholds, 77–96 ms in 20 with these."""
     gc.set_threshold(10_000, 10, 10)
     gc.freeze()
+
+
+#: The interpreter's switch interval in a node's processes, in seconds (CPython's own: 5 ms).
+SWITCH_INTERVAL = 0.0005
+
+
+def tune_switching() -> None:
+    """For a process that is a node or a read worker (as :func:`tune_gc`): a thread waiting for
+    the GIL gets it after at most 0.5 ms instead of 5. The block producer holds the GIL for
+    tens of milliseconds a block, and every step of a request thread (parse, hand to the read
+    worker, answer) waits for it — as does the producer itself on returning from each SQLite
+    call, which releases it. On ``scripts/bench``, four alternating pairs: 12.5–14.7 → 15.4–17.8
+    orders/s, an estimate's answer ~36 → ~26 ms (docs/benchmarks.md); 1 ms did not do it."""
+    sys.setswitchinterval(SWITCH_INTERVAL)

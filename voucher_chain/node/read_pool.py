@@ -30,7 +30,7 @@ from eth.abc import BlockHeaderAPI
 from voucher_chain.node import execution
 from voucher_chain.node.account_cache import AccountCache, SlotCache
 from voucher_chain.node.chain import chain_class
-from voucher_chain.node.config import tune_gc
+from voucher_chain.node.config import tune_gc, tune_switching
 from voucher_chain.node.errors import INTERNAL_ERROR, RpcError
 from voucher_chain.node.execution import READS, Clock, Kind
 from voucher_chain.node.store import Store
@@ -210,4 +210,5 @@ def worker(argv: list[str]) -> None:
     os.dup2(2, 1)
     reader = _Reader(path, int(chain_id), mode == "dev")
     tune_gc()
+    tune_switching()
     _serve(reader, sys.stdin.buffer, answers)
