@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from web3 import Web3
 
-from tests.world import BEIJING, CHANGXING, SHANGHAI, SHANGHAI_PUDONG, YUAN, World, reverts
+from tests.world import BEIJING, CHANGXING, SHANGHAI, SHANGHAI_PUDONG, YUAN, Org, World, reverts
 from voucher_chain.contracts import (
     Category,
     KindMask,
@@ -16,6 +16,7 @@ from voucher_chain.contracts import (
 )
 from voucher_chain.services import (
     DisputeResolution,
+    Order,
     OrderCreate,
     OrganisationCreate,
     ProgramCreate,
@@ -41,6 +42,29 @@ def _program(world: World, client: VoucherClient, region: int, **terms: object) 
     world.deposit(finance, 1_000_000 * YUAN)
     client.programs.fund(finance.account, program.id, 1_000_000 * YUAN)
     return issuer.account, program.id
+
+
+def _order(
+    client: VoucherClient,
+    ent: Org,
+    inst: Org,
+    program_id: int,
+    service: ServiceCreate,
+    request_id: str,
+) -> Order:
+    """``inst`` lists ``service``; ``ent`` orders it, paying half in ``program_id``'s vouchers."""
+    listed = client.catalogue.list_service(inst.account, service)
+    half = service.price // 2
+    return client.orders.place(
+        ent.account,
+        OrderCreate(
+            service_id=listed.id,
+            program_id=program_id,
+            units=half,
+            own_funds=half,
+            request_id=request_id,
+        ),
+    )
 
 
 def test_register_and_read_an_organisation(world: World, client: VoucherClient) -> None:
@@ -77,19 +101,8 @@ def test_full_order_through_services_pays_at_confirmation(
     assert balance.program_id == program_id and balance.value == 10_000 * YUAN
     assert balance.spend_regions == [CHANGXING, SHANGHAI]
 
-    service = client.catalogue.list_service(
-        inst.account, ServiceCreate(category=Category.TESTING, price=20_000 * YUAN, name="EMC")
-    )
-    order = client.orders.place(
-        ent.account,
-        OrderCreate(
-            service_id=service.id,
-            program_id=program_id,
-            units=10_000 * YUAN,
-            own_funds=10_000 * YUAN,
-            request_id="order-1",
-        ),
-    )
+    emc = ServiceCreate(category=Category.TESTING, price=20_000 * YUAN, name="EMC")
+    order = _order(client, ent, inst, program_id, emc, "order-1")
     assert order.state == OrderState.PLACED and order.price == 20_000 * YUAN
     client.orders.accept(inst.account, order.id)
     client.orders.deliver(inst.account, order.id, Web3.keccak(text="report"))
@@ -135,20 +148,8 @@ def test_dispute_split_through_services(world: World, client: VoucherClient) -> 
     inst = world.institution(SHANGHAI)
     client.programs.issue(issuer, program_id, ent.id, 5_000 * YUAN, "i")
     world.deposit(ent, 5_000 * YUAN)
-    service = client.catalogue.list_service(
-        inst.account,
-        ServiceCreate(category=Category.COOPERATIVE_RD, price=10_000 * YUAN, name="R&D"),
-    )
-    order = client.orders.place(
-        ent.account,
-        OrderCreate(
-            service_id=service.id,
-            program_id=program_id,
-            units=5_000 * YUAN,
-            own_funds=5_000 * YUAN,
-            request_id="o",
-        ),
-    )
+    rd = ServiceCreate(category=Category.COOPERATIVE_RD, price=10_000 * YUAN, name="R&D")
+    order = _order(client, ent, inst, program_id, rd, "o")
     client.orders.accept(inst.account, order.id)
     client.orders.dispute(ent.account, order.id, Web3.keccak(text="late"))
     resolved = client.orders.resolve(
@@ -179,19 +180,8 @@ def test_a_confirm_reports_the_reward_its_own_transaction_paid(
     client.programs.enroll(rewarder, reward, inst.id)
     world.deposit(ent, 10_000 * YUAN)
     client.programs.issue(issuer, vouchers, ent.id, 10_000 * YUAN, "reward-issue")
-    service = client.catalogue.list_service(
-        inst.account, ServiceCreate(category=Category.TESTING, price=20_000 * YUAN, name="EMC")
-    )
-    order = client.orders.place(
-        ent.account,
-        OrderCreate(
-            service_id=service.id,
-            program_id=vouchers,
-            units=10_000 * YUAN,
-            own_funds=10_000 * YUAN,
-            request_id="reward-order",
-        ),
-    )
+    emc = ServiceCreate(category=Category.TESTING, price=20_000 * YUAN, name="EMC")
+    order = _order(client, ent, inst, vouchers, emc, "reward-order")
     client.orders.accept(inst.account, order.id)
     client.orders.deliver(inst.account, order.id, Web3.keccak(text="report"))
     settlement = client.orders.confirm(ent.account, order.id)
