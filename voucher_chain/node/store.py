@@ -105,8 +105,8 @@ class SqliteDB(BaseDB):
     memory, and never take SQLite's write lock away from the producer. The producer's writes
     wait in ``pending`` (what it reads first) until :meth:`flush` writes them all at once into
     its open transaction, just before the commit — one ``executemany`` instead of a statement
-    per trie node — and in ``_unpublished`` until :meth:`publish` (after the commit) or
-    :meth:`unpublish`.
+    per trie node — and reach the caches at :meth:`publish` (after the commit), never if
+    :meth:`unpublish` (a rollback) comes first.
     """
 
     def __init__(
@@ -119,7 +119,6 @@ class SqliteDB(BaseDB):
         self._conn = conn
         self.overlay = overlay
         self.cache = cache if cache is not None else ContentCache()
-        self._unpublished: dict[bytes, bytes | None] = {}
         #: the producer's writes since its last commit (None: deleted), not yet in SQLite
         self.pending: dict[bytes, bytes | None] = {}
         self._flushed: dict[bytes, bytes | None] = {}
@@ -170,8 +169,6 @@ class SqliteDB(BaseDB):
             self.overlay[key] = value
             return
         self.pending[key] = value
-        if len(key) == 32 or key == HEAD_KEY:
-            self._unpublished[key] = value
 
     def _exists(self, key: bytes) -> bool:
         if self.overlay is not None:
@@ -193,7 +190,6 @@ class SqliteDB(BaseDB):
             raise KeyError(key)
         self.pending[key] = None
         self.cache.discard(key)  # at once for this connection, again at publish for readers
-        self._unpublished[key] = None
 
     def flush(self) -> None:
         """Writes the pending writes into the open transaction (the producer, before commit)."""
@@ -211,24 +207,21 @@ class SqliteDB(BaseDB):
 
     def publish(self) -> None:
         """The writes of the transaction just committed become visible through the cache."""
-        for key, written in self._flushed.items():
-            if len(key) != 32:
-                self._remember(key, written)
-        self._flushed = {}
-        for key, value in self._unpublished.items():
+        for key, value in self._flushed.items():
             if key == HEAD_KEY:
                 self.cache.head = value
+            if len(key) != 32:
+                self._remember(key, value)
             elif value is None:
                 self.cache.discard(key)
             else:
                 self.cache.offer(key, value)
-        self._unpublished = {}
+        self._flushed = {}
 
     def unpublish(self) -> None:
         """The transaction was rolled back: its writes never reach SQLite or the cache."""
         self.pending = {}
         self._flushed = {}
-        self._unpublished = {}
 
 
 class Store:
