@@ -52,13 +52,9 @@ from eth.exceptions import (
 from eth.vm.logic import arithmetic, comparison, context, duplication, flow, memory, stack, swap
 from eth.vm.logic.invalid import InvalidOpcode
 
-from .segments import compile_segment, segments_for
+from .segments import SIGN_BIT, TWO_256, UINT_MAX, compile_segment, segments_for
 
 __all__ = ["analyse", "inline_costs", "reference_loop", "run", "uses_reference"]
-
-UINT_MAX = 2**256 - 1
-SIGN_BIT = 2**255
-TWO_256 = 2**256
 
 #: opcode → the py-evm logic function the inline code stands for (checked per opcode table)
 _EXPECTED: dict[int, Callable[..., Any]] = {

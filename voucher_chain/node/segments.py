@@ -165,7 +165,7 @@ def _span(code: bytes, start: int, costs: tuple[int, ...]) -> list[tuple[int, in
         ops.append((pc, op))
         if op in (0x56, 0x57):
             break
-        pc += op - 0x5E if 0x60 <= op <= 0x7F else 1
+        pc = _next(pc, op)
     return ops
 
 
@@ -205,29 +205,20 @@ class _Compiler:
         self.pushes = pushes
         self.lines: list[str] = []
         self.temps = 0
+        self.need, self.peak = self._bounds()
         # the stack above the part the segment leaves alone: int constants and local names
-        self.stack: list[int | str] = []
-        self.need = self._need()
-        self.stack = [f"e{d}" for d in range(self.need, 0, -1)]
+        self.stack: list[int | str] = [f"e{d}" for d in range(self.need, 0, -1)]
 
-    def _need(self) -> int:
-        """How many items the segment reads below the stack it found."""
-        need = height = 0
+    def _bounds(self) -> tuple[int, int]:
+        """How many items the segment reads below the stack it found, and the most it has
+        pushed above it at any point."""
+        need = peak = height = 0
         for _, op in self.ops:
             reads, net = _effect(op)
             need = max(need, reads - height)
+            peak = max(peak, height + net)
             height += net
-        return need
-
-    def _peak(self) -> int:
-        """The most items the segment has pushed above the stack it found, at any point."""
-        peak = height = 0
-        for _, op in self.ops:
-            reads, net = _effect(op)
-            if net > 0:
-                peak = max(peak, height + net)
-            height += net
-        return peak
+        return need, peak
 
     def emit(self, line: str, indent: int = 1) -> None:
         self.lines.append("    " * indent + line)
@@ -262,8 +253,7 @@ class _Compiler:
     def build(self) -> Segment:
         total = sum(self.costs[op] for _, op in self.ops)
         self.emit(f"base = len(values) - {self.need}")
-        peak = self._peak()
-        self.emit(f"if base < 0 or base > {1024 - self.need - peak} or gas < {total}:")
+        self.emit(f"if base < 0 or base > {1024 - self.need - self.peak} or gas < {total}:")
         self.emit("return None", 2)
         self.emit(f"gas -= {total}")
         for d in range(1, self.need + 1):
@@ -284,7 +274,8 @@ class _Compiler:
         compiled = compile(source, f"<segment {self.ops[0][0]}>", "exec")
         exec(compiled, {**_GLOBALS, **namespace}, namespace)  # noqa: S102
         segment = cast(Segment, namespace["segment"])
-        segment.need, segment.peak, segment.gas, segment.source = self.need, peak, total, source
+        segment.need, segment.peak, segment.gas = self.need, self.peak, total
+        segment.source = source
         return segment
 
     def opcode(self, pc: int, op: int, after: int) -> None:  # noqa: C901, PLR0912
@@ -349,24 +340,22 @@ class _Compiler:
         dest = self.pop()
         check = self.pop() if op == 0x57 else 1
         self.write_back()
-        indent = 1
-        if op == 0x57:
-            if isinstance(check, int):
-                if not check:
-                    self.emit(f"return ({pc + 1}, gas)")
-                    return
-            else:
-                self.emit(f"if not {check}:")
-                self.emit(f"return ({pc + 1}, gas)", 2)
+        if isinstance(check, int):
+            if not check:
+                self.emit(f"return ({pc + 1}, gas)")
+                return
+        else:
+            self.emit(f"if not {check}:")
+            self.emit(f"return ({pc + 1}, gas)", 2)
         if isinstance(dest, int) and dest in self.targets:
-            self.emit(f"return ({dest}, gas)", indent)
+            self.emit(f"return ({dest}, gas)")
             return
-        self.emit(f"if {dest} in targets:", indent)
-        self.emit(f"return ({dest}, gas)", indent + 1)
-        self.emit("meter.gas_remaining = gas", indent)
-        self.emit(f"if {dest} >= {len(self.code)} or code[{dest}] != 0x5B:", indent)
-        self.emit("raise InvalidJumpDestination('Invalid Jump Destination')", indent + 1)
-        self.emit("raise InvalidInstruction('Jump resulted in invalid instruction')", indent)
+        self.emit(f"if {dest} in targets:")
+        self.emit(f"return ({dest}, gas)", 2)
+        self.emit("meter.gas_remaining = gas")
+        self.emit(f"if {dest} >= {len(self.code)} or code[{dest}] != 0x5B:")
+        self.emit("raise InvalidJumpDestination('Invalid Jump Destination')", 2)
+        self.emit("raise InvalidInstruction('Jump resulted in invalid instruction')")
 
 
 def _next(pc: int, op: int) -> int:
