@@ -24,16 +24,13 @@ from voucher_chain.signer.forwarder import (
     sign_forward_request,
     submit_with_transact,
 )
-from voucher_chain.signer.keystore import (
+from voucher_chain.signer.keyfile import (
     MASTER_KEY_ENV,
-    KeyInfo,
-    KeyStatus,
-    Keystore,
     ScryptParams,
-    SecretKey,
     generate_master_key,
     master_key_from_env,
 )
+from voucher_chain.signer.keystore import KeyInfo, KeyStatus, Keystore, SecretKey
 from voucher_chain.signer.local import LocalSigner
 from voucher_chain.signer.submit import NonceManager, SubmissionTimeout, Submitter
 

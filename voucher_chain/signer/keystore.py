@@ -1,27 +1,11 @@
-"""A keystore file: one or more keys per organisation, encrypted at rest.
+"""A keystore: one or more keys per organisation, encrypted at rest in one file.
 
-Layout (JSON, mode 0600)::
-
-    {"format": "voucher-chain-keystore", "version": 1,
-     "kdf": {"name": "scrypt", "n": 32768, "r": 8, "p": 1, "salt": "<hex>"}
-            | {"name": "master-key"},
-     "verifier": {"nonce": "<hex>", "ciphertext": "<hex>"},
-     "keys": [{"address", "org_id", "label", "created", "status", "revoked", "replaced_by",
-               "rotated_from", "nonce", "ciphertext"}, ...]}
-
-The key-encryption key (KEK) is derived from a passphrase with scrypt (memory-hard; a random salt
-per file) or is a 32-byte master key taken as is (e.g. from ``VOUCHER_CHAIN_KEYSTORE_KEY``, hex).
-Each private key is sealed with AES-256-GCM under the KEK, with a fresh 96-bit nonce and the entry's
-address and organisation as associated data, so an entry cannot be moved to another address or
-organisation without failing authentication. The verifier is a constant sealed the same way: a
-wrong passphrase fails its GCM tag and opening raises :class:`KeystoreLocked` before any key is
-touched.
-
-Private keys are decrypted on demand (:meth:`Keystore.secret`) and never cached; revoking a key
-removes its ciphertext from the file. Every change is made under a lock (a thread lock plus an
-``flock`` on ``<file>.lock``, so other processes and other :class:`Keystore` objects on the same
-file are serialised), re-reads the file first, and replaces it atomically (temp file, fsync,
-rename).
+The file's format, its unlocking and its atomic writes are :mod:`voucher_chain.signer.keyfile`'s;
+this module is what is done with the keys. Private keys are decrypted on demand
+(:meth:`Keystore.secret`) and never cached; revoking a key removes its ciphertext from the file.
+Every change is made under a lock (a thread lock plus an ``flock`` on ``<file>.lock``, so other
+processes and other :class:`Keystore` objects on the same file are serialised), re-reads the
+file first, and replaces it atomically.
 """
 
 from __future__ import annotations
@@ -31,8 +15,6 @@ import fcntl
 import json
 import logging
 import os
-import secrets
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -44,7 +26,6 @@ from typing import Any, NoReturn
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from eth_account import Account
 from eth_typing import ChecksumAddress
 from eth_utils.address import is_address, to_checksum_address
@@ -58,39 +39,18 @@ from voucher_chain.signer.errors import (
     KeystoreLocked,
     UnknownAccount,
 )
+from voucher_chain.signer.keyfile import (
+    ScryptParams,
+    entry_aad,
+    new_document,
+    read_document,
+    unlock,
+    write_document,
+)
 
-__all__ = [
-    "MASTER_KEY_ENV",
-    "KeyInfo",
-    "KeyStatus",
-    "Keystore",
-    "ScryptParams",
-    "SecretKey",
-    "generate_master_key",
-    "master_key_from_env",
-]
+__all__ = ["KeyInfo", "KeyStatus", "Keystore", "SecretKey"]
 
 log = logging.getLogger(__name__)
-
-FORMAT = "voucher-chain-keystore"
-VERSION = 1
-#: The environment variable holding the 32-byte master key as hex (64 digits, ``0x`` optional).
-MASTER_KEY_ENV = "VOUCHER_CHAIN_KEYSTORE_KEY"
-
-_VERIFIER_AAD = b"voucher-chain-keystore/v1/verifier"
-_VERIFIER_PLAINTEXT = b"voucher-chain-keystore verifier"
-_MASTER_KEY = "master-key"
-_SCRYPT = "scrypt"
-
-
-@dataclass(frozen=True)
-class ScryptParams:
-    """scrypt cost parameters. The default (n=2**15, r=8, p=1) needs 32 MiB and ~0.1 s per unlock;
-    tests pass tiny ones."""
-
-    n: int = 2**15
-    r: int = 8
-    p: int = 1
 
 
 class KeyStatus(StrEnum):
@@ -142,35 +102,8 @@ class SecretKey:
         raise TypeError("a SecretKey cannot be pickled or copied")
 
 
-def generate_master_key() -> str:
-    """A fresh random master key as 64 hex digits, for ``VOUCHER_CHAIN_KEYSTORE_KEY``."""
-    return secrets.token_hex(32)
-
-
-def master_key_from_env(var: str = MASTER_KEY_ENV) -> bytes:
-    """The 32-byte master key from environment variable ``var`` (hex); :class:`KeystoreLocked` if
-    it is missing or malformed (the message never echoes the value)."""
-    raw = os.environ.get(var, "").strip()
-    if not raw:
-        raise KeystoreLocked(
-            f"no passphrase given and ${var} is not set: cannot unlock the keystore", path=""
-        )
-    raw = raw.removeprefix("0x")
-    try:
-        key = bytes.fromhex(raw)
-    except ValueError:
-        key = b""
-    if len(key) != 32:
-        raise KeystoreLocked(f"${var} must hold 32 bytes as 64 hex digits", path="")
-    return key
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _entry_aad(address: str, org_id: int | None) -> bytes:
-    return f"voucher-chain-keystore/v1/key/{address}/{org_id}".encode()
 
 
 def _checksum(address: str) -> ChecksumAddress:
@@ -238,37 +171,15 @@ class Keystore:
         if target.exists():
             raise KeystoreError(f"{target} already exists; open it instead", path=str(target))
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        params = scrypt or ScryptParams()
-        if passphrase is not None:
-            if not passphrase:
-                raise KeystoreLocked("an empty passphrase is not allowed", path=str(target))
-            salt = os.urandom(16)
-            kdf: dict[str, Any] = {
-                "name": _SCRYPT,
-                "n": params.n,
-                "r": params.r,
-                "p": params.p,
-                "salt": salt.hex(),
-            }
-            kek = _scrypt(passphrase, kdf, target)
-        else:
-            kek = _check_master_key(master_key, target)
-            kdf = {"name": _MASTER_KEY}
-        nonce = os.urandom(12)
-        verifier = AESGCM(kek).encrypt(nonce, _VERIFIER_PLAINTEXT, _VERIFIER_AAD)
-        document: dict[str, Any] = {
-            "format": FORMAT,
-            "version": VERSION,
-            "kdf": kdf,
-            "verifier": {"nonce": nonce.hex(), "ciphertext": verifier.hex()},
-            "keys": [],
-        }
+        kek, document = new_document(
+            target, passphrase=passphrase, master_key=master_key, scrypt=scrypt
+        )
         store = cls(target, kek=kek, document=document)
         with store._file_lock():
             if target.exists():
                 raise KeystoreError(f"{target} already exists; open it instead", path=str(target))
-            store._write(document)
-        log.info("created keystore %s (%s)", target, kdf["name"])
+            write_document(target, document)
+        log.info("created keystore %s (%s)", target, document["kdf"]["name"])
         return store
 
     @classmethod
@@ -282,37 +193,8 @@ class Keystore:
         """Opens and unlocks the keystore at ``path``; :class:`KeystoreLocked` if the passphrase or
         master key is wrong, :class:`KeystoreCorrupt` if the file is malformed."""
         target = Path(path)
-        document = _read(target)
-        kdf = document["kdf"]
-        if kdf.get("name") == _SCRYPT:
-            if passphrase is None:
-                raise KeystoreLocked(
-                    f"{target} is locked by a passphrase; none was given", path=str(target)
-                )
-            kek = _scrypt(passphrase, kdf, target)
-        elif kdf.get("name") == _MASTER_KEY:
-            if passphrase is not None:
-                raise KeystoreLocked(
-                    f"{target} is locked by a master key, not a passphrase", path=str(target)
-                )
-            kek = _check_master_key(master_key, target)
-        else:
-            raise KeystoreCorrupt(f"{target}: unknown kdf {kdf.get('name')!r}", path=str(target))
-        try:
-            verifier = document["verifier"]
-            AESGCM(kek).decrypt(
-                bytes.fromhex(verifier["nonce"]),
-                bytes.fromhex(verifier["ciphertext"]),
-                _VERIFIER_AAD,
-            )
-        except InvalidTag:
-            what = "passphrase" if kdf["name"] == _SCRYPT else "master key"
-            raise KeystoreLocked(
-                f"wrong {what} for keystore {target}: it does not unlock the file",
-                path=str(target),
-            ) from None
-        except (KeyError, TypeError, ValueError):
-            raise KeystoreCorrupt(f"{target}: malformed verifier", path=str(target)) from None
+        document = read_document(target)
+        kek = unlock(target, document, passphrase=passphrase, master_key=master_key)
         mode = target.stat().st_mode & 0o777
         if mode & 0o077:
             log.warning("keystore %s is readable by others (mode %o); use 0600", target, mode)
@@ -324,7 +206,7 @@ class Keystore:
     def reload(self) -> None:
         """Re-reads the file (changes made by other processes or other Keystore objects)."""
         with self._lock:
-            self._load_entries(_read(self._path))
+            self._load_entries(read_document(self._path))
 
     def list(self, org_id: int | None = None, *, include_revoked: bool = True) -> list[KeyInfo]:
         """The keys (of organisation ``org_id`` if given), oldest first."""
@@ -363,7 +245,7 @@ class Keystore:
             key = self._aead.decrypt(
                 bytes.fromhex(entry["nonce"]),
                 bytes.fromhex(entry["ciphertext"]),
-                _entry_aad(checksum, entry["org_id"]),
+                entry_aad(checksum, entry["org_id"]),
             )
         except (InvalidTag, ValueError):
             raise KeystoreCorrupt(
@@ -508,7 +390,7 @@ class Keystore:
     def _mutating(self) -> Iterator[dict[ChecksumAddress, dict[str, Any]]]:
         """Under the lock: fresh entries from disk to change in place, then written atomically."""
         with self._file_lock():
-            document = _read(self._path)
+            document = read_document(self._path)
             if document["kdf"] != self._header["kdf"]:
                 raise KeystoreError(
                     f"{self._path} was replaced by another keystore", path=str(self._path)
@@ -517,7 +399,7 @@ class Keystore:
             entries = {a: dict(e) for a, e in self._entries.items()}
             yield entries
             document["keys"] = list(entries.values())
-            self._write(document)
+            write_document(self._path, document)
             self._entries = entries
 
     def _add(
@@ -544,7 +426,7 @@ class Keystore:
             "replaced_by": None,
             "rotated_from": rotated_from,
             "nonce": nonce.hex(),
-            "ciphertext": self._aead.encrypt(nonce, key, _entry_aad(address, org_id)).hex(),
+            "ciphertext": self._aead.encrypt(nonce, key, entry_aad(address, org_id)).hex(),
         }
         with self._mutating() as entries:
             if address in entries:
@@ -572,27 +454,6 @@ class Keystore:
         log.info("revoked key %s", address)
         return _info(entries[address])
 
-    def _write(self, document: Mapping[str, Any]) -> None:
-        """Atomically replaces the file: a 0600 temp file in the same folder, fsync, rename."""
-        folder = self._path.parent
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self._path.name}.", suffix=".tmp")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(document, handle, indent=1)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self._path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
 
 def _info(entry: Mapping[str, Any]) -> KeyInfo:
     return KeyInfo(
@@ -605,45 +466,3 @@ def _info(entry: Mapping[str, Any]) -> KeyInfo:
         replaced_by=entry.get("replaced_by"),
         rotated_from=entry.get("rotated_from"),
     )
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KeystoreError(f"no keystore at {path}", path=str(path)) from None
-    except (OSError, ValueError) as exc:
-        raise KeystoreCorrupt(
-            f"{path} is not a readable keystore: {type(exc).__name__}", path=str(path)
-        ) from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise KeystoreCorrupt(f"{path} is not a VoucherChain keystore", path=str(path))
-    if document.get("version") != VERSION:
-        raise KeystoreCorrupt(
-            f"{path} has keystore version {document.get('version')!r}; this code reads {VERSION}",
-            path=str(path),
-        )
-    for field in ("kdf", "verifier", "keys"):
-        if field not in document:
-            raise KeystoreCorrupt(f"{path} has no {field!r}", path=str(path))
-    return document
-
-
-def _scrypt(passphrase: str, kdf: Mapping[str, Any], path: Path) -> bytes:
-    try:
-        return Scrypt(
-            salt=bytes.fromhex(kdf["salt"]), length=32, n=kdf["n"], r=kdf["r"], p=kdf["p"]
-        ).derive(passphrase.encode("utf-8"))
-    except (KeyError, TypeError, ValueError):
-        raise KeystoreCorrupt(f"{path}: malformed scrypt parameters", path=str(path)) from None
-
-
-def _check_master_key(master_key: bytes | None, path: Path) -> bytes:
-    if master_key is None:
-        try:
-            return master_key_from_env()
-        except KeystoreLocked as exc:
-            raise KeystoreLocked(str(exc), path=str(path)) from None
-    if len(master_key) != 32:
-        raise KeystoreLocked(f"a master key has 32 bytes, not {len(master_key)}", path=str(path))
-    return bytes(master_key)
