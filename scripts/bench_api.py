@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 from web3 import Web3
 
 from api.auth import org_on_chain
@@ -178,8 +178,8 @@ def run(args: argparse.Namespace, demo: DemoData, sdk: VoucherClient, url: str) 
     to_accept = prepare(2 * args.calls, deliver=False)
     print(f"prepare:  {len(to_accept)} placed orders in {time.monotonic() - t0:.1f} s")
 
-    ent_http = httpx.Client(base_url=url, headers={"X-API-Key": ent.api_key}, timeout=60)
-    inst_http = httpx.Client(base_url=url, headers={"X-API-Key": inst.api_key}, timeout=60)
+    ent_http = httpx2.Client(base_url=url, headers={"X-API-Key": ent.api_key}, timeout=60)
+    inst_http = httpx2.Client(base_url=url, headers={"X-API-Key": inst.api_key}, timeout=60)
 
     def api_read(_: int) -> None:
         response = ent_http.get("/vouchers")
@@ -256,7 +256,7 @@ def confirmations(
     stop = time.monotonic() + args.max_seconds
 
     def worker() -> None:
-        with httpx.Client(base_url=url, headers={"X-API-Key": ent.api_key}, timeout=60) as http:
+        with httpx2.Client(base_url=url, headers={"X-API-Key": ent.api_key}, timeout=60) as http:
             while time.monotonic() < stop:
                 with lock:
                     if not queue:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -61,13 +61,13 @@ class Scene:
     orgs: dict[str, Any] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
 
-    def client(self, role: str | None = None, **headers: str) -> httpx.Client:
+    def client(self, role: str | None = None, **headers: str) -> httpx2.Client:
         if role is not None:
             headers["Authorization"] = f"Bearer {self.tokens[role]}"
-        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+        return httpx2.Client(base_url=self.url, headers=headers, timeout=60)
 
     def login(self, account: str) -> str:
-        with httpx.Client(base_url=self.url, timeout=60) as http:
+        with httpx2.Client(base_url=self.url, timeout=60) as http:
             challenge = http.post("/auth/challenge", json={"account": account})
             assert challenge.status_code == 201, challenge.text
             body = challenge.json()

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -64,7 +64,7 @@ class Contract:
         parameters = self.spec["paths"][path][method.lower()].get("parameters", [])
         return any(p["name"] == HEADER and p.get("required") for p in parameters)
 
-    def check(self, method: str, path: str, response: httpx.Response) -> None:
+    def check(self, method: str, path: str, response: httpx2.Response) -> None:
         """Asserts the response is no 5xx and matches the document (2xx) or the error body."""
         where = f"{method} {path} → {response.status_code}"
         assert response.status_code < 500, (where, response.text)
@@ -107,7 +107,7 @@ def operation(method: str, path: str) -> str:
 class Fuzz:
     scene: Scene
     contract: Contract
-    http: httpx.Client
+    http: httpx2.Client
     ids: dict[str, list[Any]] = field(default_factory=dict)
     #: Calls per operation made by a role the authorisation table admits to it.
     authorised: Counter[str] = field(default_factory=Counter)
@@ -121,7 +121,7 @@ class Fuzz:
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
-    ) -> httpx.Response:
+    ) -> httpx2.Response:
         """Sends the request (a fresh Idempotency-Key where the document requires one)."""
         key = self.contract.requires_key(method, path)
         headers = {HEADER: uuid.uuid4().hex} if key else {}

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import jwt
 import pytest
 from web3 import Web3
@@ -31,7 +31,7 @@ ANON = ("none", "expired", "frozen")
 @pytest.fixture(scope="module")
 def matrix(
     _chain: tuple[Any, Web3, Protocol], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Scene, dict[str, str], httpx.Client]]:
+) -> Iterator[tuple[Scene, dict[str, str], httpx2.Client]]:
     tester, w3, protocol = _chain
     snapshot = tester.take_snapshot()
     tmp: Path = tmp_path_factory.mktemp("matrix")
@@ -77,7 +77,7 @@ CASES = [
 
 @pytest.mark.parametrize(("method", "path", "body", "role", "allowed"), CASES)
 def test_only_intended_roles_get_through(
-    matrix: tuple[Scene, dict[str, str], httpx.Client],
+    matrix: tuple[Scene, dict[str, str], httpx2.Client],
     method: str,
     path: str,
     body: Any,
@@ -105,14 +105,16 @@ def test_only_intended_roles_get_through(
             assert code == expected, response.text
 
 
-def test_health_is_the_only_public_read(matrix: tuple[Scene, dict[str, str], httpx.Client]) -> None:
+def test_health_is_the_only_public_read(
+    matrix: tuple[Scene, dict[str, str], httpx2.Client],
+) -> None:
     _, _, http = matrix
     assert http.get("/health").json()["status"] == "ok"
     assert http.get("/programs").status_code == 401
 
 
 def test_the_matrix_covers_every_endpoint(
-    matrix: tuple[Scene, dict[str, str], httpx.Client],
+    matrix: tuple[Scene, dict[str, str], httpx2.Client],
 ) -> None:
     """Every operation of the OpenAPI document is in ENDPOINTS (or deliberately public)."""
     _, _, http = matrix

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from web3 import Web3
@@ -192,7 +192,7 @@ def test_a_curl_style_call_over_http(seeded: Seeded) -> None:
     app = create_app(settings, seeded.protocol, keystore=keystore)
     team = seeded.login("Haidian AI start-up team")
     with LiveServer(app) as server:
-        response = httpx.get(
+        response = httpx2.get(
             f"{server.url}/vouchers",
             headers={"Authorization": f"Bearer {team.api_key}"},
             timeout=30,

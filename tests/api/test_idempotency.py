@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
+import httpx2
 from web3 import Web3
 
 from tests.api.conftest import Scene, create_program
@@ -52,7 +52,7 @@ def test_ten_parallel_confirms_with_one_key_settle_once(scene: Scene) -> None:
     inst = scene.orgs["institution"]
     before = scene.world.balance(inst)
 
-    def confirm(_: int) -> httpx.Response:
+    def confirm(_: int) -> httpx2.Response:
         with scene.client("enterprise", **{"Idempotency-Key": "confirm-once"}) as http:
             return http.post(f"/orders/{order_id}/confirm")
 

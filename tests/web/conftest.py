@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from eth_account import Account
 from playwright.sync_api import ConsoleMessage, Page, Route, expect
@@ -62,9 +62,9 @@ class System:
     def login(self, name: str) -> DemoLogin:
         return next(x for x in self.demo.logins if x.name.startswith(name))
 
-    def http(self, name: str) -> httpx.Client:
+    def http(self, name: str) -> httpx2.Client:
         key = self.login(name).api_key
-        return httpx.Client(base_url=self.url, headers={"X-API-Key": key}, timeout=60)
+        return httpx2.Client(base_url=self.url, headers={"X-API-Key": key}, timeout=60)
 
 
 def _scene(node: Node, data_dir: Path, demo: DemoData, keystore: Keystore) -> dict[str, Any]:

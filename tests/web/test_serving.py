@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from api.main import WEB_APPS, WEB_HEADERS
 from tests.web.conftest import System
@@ -15,7 +15,7 @@ WEB = Path(__file__).resolve().parents[2] / "api" / "web"
 
 
 def test_every_app_is_served_with_its_security_headers(system: System) -> None:
-    with httpx.Client(base_url=system.url) as http:
+    with httpx2.Client(base_url=system.url) as http:
         assert http.get("/").headers["location"] == "/app/"
         for path in ["/app/", *(f"/app/{name}/" for name in WEB_APPS), "/app/js/wallet.js"]:
             response = http.get(path)
