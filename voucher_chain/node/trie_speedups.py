@@ -1,0 +1,153 @@
+"""py-trie's nibble helpers and node hashing without their Python-level loops.
+
+Every state root py-evm computes goes through py-trie's ``HexaryTrie`` (account and storage
+tries), and ~10 % of the block producer's time went into a handful of its helpers: turning
+32-byte keys into nibbles one ``yield`` at a time (a million generator steps for 417 bench
+transactions), hex-prefix encoding through ``@to_tuple`` generators, and, for every node it
+stores or prunes, a recursive list→tuple→list copy made only to look the node up in an LRU
+cache of its hash. :func:`install` puts in functions that return the same values through
+``bytes.hex``/``bytes.translate`` and ``bytes.fromhex`` (C loops), and hashes a node directly
+(RLP encoding is Rust, keccak C: cheaper than the copies the cache needed).
+
+Same results: ``tests/node/test_trie_speedups.py`` compares each function with py-trie's own on
+random input (errors included) and the roots of random tries built with and without them; a
+bench chain re-imported with them checks every block's state root against the one recorded.
+Only for the py-trie version they were checked against (:data:`CHECKED_VERSION`); with another,
+:func:`install` leaves py-trie as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from importlib.metadata import version
+from typing import Any
+
+import trie.hexary
+import trie.utils.nibbles
+import trie.utils.nodes
+from eth_hash.auto import keccak
+from rlp.codec import encode_raw
+from trie.constants import BLANK_NODE, NIBBLE_TERMINATOR
+from trie.exceptions import InvalidNibbles
+from trie.validation import validate_is_node
+
+__all__ = ["CHECKED_VERSION", "install", "installed", "uninstall"]
+
+log = logging.getLogger("voucher_chain.node")
+
+#: The py-trie release these replacements were checked against.
+CHECKED_VERSION = "4.0.0"
+
+_HEX = b"0123456789abcdef"
+_TO_NIBBLES = bytes.maketrans(_HEX, bytes(range(16)))
+_TO_HEX = bytes.maketrans(bytes(range(16)), _HEX)
+_NIBBLES = bytes(range(16))
+
+
+def bytes_to_nibbles(value: bytes) -> tuple[int, ...]:
+    """Two nibbles per byte, high first."""
+    return tuple(value.hex().encode().translate(_TO_NIBBLES))
+
+
+def nibbles_to_bytes(nibbles: Sequence[int]) -> bytes:
+    """The bytes of an even number of nibbles; :class:`InvalidNibbles` as py-trie raises it."""
+    try:
+        raw = bytes(nibbles)
+    except (TypeError, ValueError):  # not ints, or outside 0..255: certainly not nibbles
+        raw = b"\xff"
+    if raw.translate(None, _NIBBLES):  # something left that is not a nibble
+        raise InvalidNibbles(
+            "Nibbles contained invalid value.  Must be constrained between [0, 15]"
+        )
+    if len(raw) % 2:
+        raise InvalidNibbles("Nibbles must be even in length")
+    return bytes.fromhex(raw.translate(_TO_HEX).decode())
+
+
+def add_nibbles_terminator(nibbles: Sequence[int]) -> tuple[int, ...]:
+    if nibbles and nibbles[-1] == NIBBLE_TERMINATOR:
+        return tuple(nibbles)
+    return (*nibbles, NIBBLE_TERMINATOR)
+
+
+def remove_nibbles_terminator(nibbles: Sequence[int]) -> tuple[int, ...]:
+    if nibbles and nibbles[-1] == NIBBLE_TERMINATOR:
+        return tuple(nibbles[:-1])
+    return tuple(nibbles)
+
+
+def encode_nibbles(nibbles: Sequence[int]) -> bytes:
+    """The hex-prefix encoding (Yellow Paper, appendix C)."""
+    if nibbles and nibbles[-1] == NIBBLE_TERMINATOR:
+        flag, raw = 2, nibbles[:-1]
+    else:
+        flag, raw = 0, nibbles
+    if len(raw) % 2:
+        return nibbles_to_bytes((flag + 1, *raw))
+    return nibbles_to_bytes((flag, 0, *raw))
+
+
+def decode_nibbles(value: bytes) -> tuple[int, ...]:
+    """The inverse of :func:`encode_nibbles`."""
+    nibbles = bytes_to_nibbles(value)
+    flag = nibbles[0]
+    raw = nibbles[1:] if flag in (1, 3) else nibbles[2:]
+    return add_nibbles_terminator(raw) if flag in (2, 3) else raw
+
+
+def node_to_db_mapping(self: trie.hexary.HexaryTrie, node: Any) -> tuple[Any, bytes | None]:
+    """``HexaryTrie._node_to_db_mapping``: (the node's hash, its encoding) or, for a node
+    shorter than a hash, (the node itself, ``None``)."""
+    validate_is_node(node)
+    if node == BLANK_NODE:
+        return BLANK_NODE, None
+    encoded: bytes = encode_raw(node)
+    if len(encoded) < 32:
+        return node, None
+    return keccak(encoded), encoded
+
+
+_FUNCTIONS = {
+    "bytes_to_nibbles": bytes_to_nibbles,
+    "nibbles_to_bytes": nibbles_to_bytes,
+    "add_nibbles_terminator": add_nibbles_terminator,
+    "remove_nibbles_terminator": remove_nibbles_terminator,
+    "encode_nibbles": encode_nibbles,
+    "decode_nibbles": decode_nibbles,
+}
+#: the modules whose globals py-trie's trie code calls the helpers through
+_MODULES = (trie.utils.nibbles, trie.utils.nodes, trie.hexary)
+#: py-trie's own, as imported (for :func:`uninstall`)
+_ORIGINALS = [
+    (module, name, getattr(module, name))
+    for module in _MODULES
+    for name in _FUNCTIONS
+    if hasattr(module, name)
+]
+_ORIGINAL_MAPPING = trie.hexary.HexaryTrie._node_to_db_mapping
+
+
+def installed() -> bool:
+    return trie.hexary.HexaryTrie._node_to_db_mapping is node_to_db_mapping
+
+
+def install() -> bool:
+    """Puts the replacements into py-trie (idempotent); whether they are in."""
+    if installed():
+        return True
+    found = version("trie")
+    if found != CHECKED_VERSION:
+        log.info("py-trie %s, not %s: its own helpers stay", found, CHECKED_VERSION)
+        return False
+    for module, name, _ in _ORIGINALS:
+        setattr(module, name, _FUNCTIONS[name])
+    trie.hexary.HexaryTrie._node_to_db_mapping = node_to_db_mapping  # type: ignore[method-assign]
+    return True
+
+
+def uninstall() -> None:
+    """Puts py-trie's own functions back (tests compare the two)."""
+    for module, name, original in _ORIGINALS:
+        setattr(module, name, original)
+    trie.hexary.HexaryTrie._node_to_db_mapping = _ORIGINAL_MAPPING  # type: ignore[method-assign]
