@@ -100,6 +100,14 @@ def py_trie_alone() -> Iterator[None]:
         trie_speedups.install()
 
 
+@settings(max_examples=300, deadline=None)
+@given(nibbles, nibbles)
+def test_key_prefixes(full: tuple[int, ...], partial: tuple[int, ...]) -> None:
+    original = next(f for _, name, f in trie_speedups._ORIGINALS if name == "key_starts_with")
+    for start in (partial, full[: len(partial)], full):  # a prefix or not, shorter or longer
+        assert trie_speedups.key_starts_with(full, start) == original(full, start)
+
+
 def _apply(prune: bool, operations: list[tuple[bytes, bytes]]) -> tuple[bytes, dict[bytes, bytes]]:
     db: dict[bytes, bytes] = {}
     t = HexaryTrie(db, prune=prune)

@@ -3,11 +3,12 @@
 Every state root py-evm computes goes through py-trie's ``HexaryTrie`` (account and storage
 tries), and ~10 % of the block producer's time went into a handful of its helpers: turning
 32-byte keys into nibbles one ``yield`` at a time (a million generator steps for 417 bench
-transactions), hex-prefix encoding through ``@to_tuple`` generators, and, for every node it
-stores or prunes, a recursive list→tuple→list copy made only to look the node up in an LRU
-cache of its hash. :func:`install` puts in functions that return the same values through
-``bytes.hex``/``bytes.translate`` and ``bytes.fromhex`` (C loops), and hashes a node directly
-(RLP encoding is Rust, keccak C: cheaper than the copies the cache needed).
+transactions), hex-prefix encoding through ``@to_tuple`` generators, comparing key prefixes a
+nibble at a time on every lookup, and, for every node it stores or prunes, a recursive
+list→tuple→list copy made only to look the node up in an LRU cache of its hash.
+:func:`install` puts in functions that return the same values through ``bytes.hex``,
+``bytes.translate``, ``bytes.fromhex`` and slice comparisons (C loops), and hashes a node
+directly (RLP encoding is Rust, keccak C: cheaper than the copies the cache needed).
 
 Same results: ``tests/node/test_trie_speedups.py`` compares each function with py-trie's own on
 random input (errors included) and the roots of random tries built with and without them; a
@@ -96,6 +97,12 @@ def decode_nibbles(value: bytes) -> tuple[int, ...]:
     return add_nibbles_terminator(raw) if flag in (2, 3) else raw
 
 
+def key_starts_with(full_key: Sequence[int], partial_key: Sequence[int]) -> bool:
+    """Whether ``full_key`` begins with ``partial_key`` (one slice comparison)."""
+    n = len(partial_key)
+    return len(full_key) >= n and tuple(full_key[:n]) == tuple(partial_key)
+
+
 def node_to_db_mapping(self: trie.hexary.HexaryTrie, node: Any) -> tuple[Any, bytes | None]:
     """``HexaryTrie._node_to_db_mapping``: (the node's hash, its encoding) or, for a node
     shorter than a hash, (the node itself, ``None``)."""
@@ -115,6 +122,7 @@ _FUNCTIONS = {
     "remove_nibbles_terminator": remove_nibbles_terminator,
     "encode_nibbles": encode_nibbles,
     "decode_nibbles": decode_nibbles,
+    "key_starts_with": key_starts_with,
 }
 #: the modules whose globals py-trie's trie code calls the helpers through
 _MODULES = (trie.utils.nibbles, trie.utils.nodes, trie.hexary)
