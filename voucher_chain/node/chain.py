@@ -47,7 +47,7 @@ from voucher_chain.node import interpreter
 from voucher_chain.node.account_cache import AccountCache, SlotCache, caching_account_db_class
 from voucher_chain.node.estimate import watched_opcodes
 from voucher_chain.node.ordered_trie import ordered_trie_root_and_nodes
-from voucher_chain.node.trie_speedups import install as install_trie_speedups
+from voucher_chain.node.speedups import install as install_speedups
 
 __all__ = [
     "DEFAULT_GAS_LIMIT",
@@ -60,7 +60,7 @@ __all__ = [
 #: Gas limit of every block: large, since the producer (not the fee market) sizes blocks.
 DEFAULT_GAS_LIMIT = 1_000_000_000
 
-install_trie_speedups()  # every state root goes through py-trie (.trie_speedups)
+install_speedups()  # every state root goes through py-trie (.speedups)
 
 _POST_MERGE_OMMERS_HASH = bytes.fromhex(
     "1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347"

@@ -1,20 +1,26 @@
-"""py-trie's nibble helpers and node hashing without their Python-level loops.
+"""Helpers of py-trie and pyrlp without their Python-level loops and copies.
 
 Every state root py-evm computes goes through py-trie's ``HexaryTrie`` (account and storage
 tries), and ~10 % of the block producer's time went into a handful of its helpers: turning
 32-byte keys into nibbles one ``yield`` at a time (a million generator steps for 417 bench
 transactions), hex-prefix encoding through ``@to_tuple`` generators, comparing key prefixes a
 nibble at a time on every lookup, and, for every node it stores or prunes, a recursive
-list→tuple→list copy made only to look the node up in an LRU cache of its hash.
-:func:`install` puts in functions that return the same values through ``bytes.hex``,
-``bytes.translate``, ``bytes.fromhex`` and slice comparisons (C loops), and hashes a node
-directly (RLP encoding is Rust, keccak C: cheaper than the copies the cache needed).
+list→tuple→list copy made only to look the node up in an LRU cache of its hash. The
+replacements return the same values through ``bytes.hex``, ``bytes.translate``,
+``bytes.fromhex`` and slice comparisons (C loops), and hash a node directly (RLP encoding is
+Rust, keccak C: cheaper than the copies the cache needed).
 
-Same results: ``tests/node/test_trie_speedups.py`` compares each function with py-trie's own on
-random input (errors included) and the roots of random tries built with and without them; a
-bench chain re-imported with them checks every block's state root against the one recorded.
-Only for the py-trie version they were checked against (:data:`CHECKED_VERSION`); with another,
-:func:`install` leaves py-trie as it is.
+And pyrlp's ``Serializable.copy`` — py-evm's way to change a header, a block, an account —
+deep-copies every field it keeps: a block's copy rebuilt each of its transactions, field by
+field. A ``Serializable`` is immutable (its constructor turns lists into tuples, its fields
+are read-only), so the fields are shared instead; the new object is still built by its own
+constructor, with the same keyword arguments.
+
+Same results: ``tests/node/test_speedups.py`` compares each function with py-trie's or pyrlp's
+own on random input (errors included) and the roots and nodes of random tries built with and
+without them; a bench chain re-imported with them checks every block's state root against the
+one recorded. Only for the releases they were checked against (:data:`CHECKED`); with another,
+:func:`install` leaves both packages as they are.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from collections.abc import Sequence
 from importlib.metadata import version
 from typing import Any
 
+import rlp.sedes.serializable
 import trie.hexary
 import trie.utils.nibbles
 import trie.utils.nodes
@@ -33,12 +40,12 @@ from trie.constants import BLANK_NODE, NIBBLE_TERMINATOR
 from trie.exceptions import InvalidNibbles
 from trie.validation import validate_is_node
 
-__all__ = ["CHECKED_VERSION", "install", "installed", "uninstall"]
+__all__ = ["CHECKED", "install", "installed", "uninstall"]
 
 log = logging.getLogger("voucher_chain.node")
 
-#: The py-trie release these replacements were checked against.
-CHECKED_VERSION = "4.0.0"
+#: The releases these replacements were checked against.
+CHECKED = {"trie": "4.0.0", "rlp": "5.0.0"}
 
 _HEX = b"0123456789abcdef"
 _TO_NIBBLES = bytes.maketrans(_HEX, bytes(range(16)))
@@ -115,6 +122,23 @@ def node_to_db_mapping(self: trie.hexary.HexaryTrie, node: Any) -> tuple[Any, by
     return keccak(encoded), encoded
 
 
+def serializable_copy(self: Any, *args: Any, **kwargs: Any) -> Any:
+    """``Serializable.copy`` sharing the (immutable) fields it keeps; with positional
+    arguments or a name that is not a field, pyrlp's own (its checks and messages)."""
+    names = self._meta.field_names
+    if args or not kwargs.keys() <= set(names):
+        return _ORIGINAL_COPY(self, *args, **kwargs)
+    return type(self)(
+        **{
+            name: kwargs[name] if name in kwargs else value
+            for name, value in zip(names, self, strict=True)
+        }
+    )
+
+
+_SERIALIZABLE = rlp.sedes.serializable.BaseSerializable
+_ORIGINAL_COPY = _SERIALIZABLE.copy
+
 _FUNCTIONS = {
     "bytes_to_nibbles": bytes_to_nibbles,
     "nibbles_to_bytes": nibbles_to_bytes,
@@ -144,13 +168,14 @@ def install() -> bool:
     """Puts the replacements into py-trie (idempotent); whether they are in."""
     if installed():
         return True
-    found = version("trie")
-    if found != CHECKED_VERSION:
-        log.info("py-trie %s, not %s: its own helpers stay", found, CHECKED_VERSION)
+    found = {package: version(package) for package in CHECKED}
+    if found != CHECKED:
+        log.info("%s, not %s: their own helpers stay", found, CHECKED)
         return False
     for module, name, _ in _ORIGINALS:
         setattr(module, name, _FUNCTIONS[name])
     trie.hexary.HexaryTrie._node_to_db_mapping = node_to_db_mapping  # type: ignore[method-assign]
+    _SERIALIZABLE.copy = serializable_copy
     return True
 
 
@@ -159,3 +184,4 @@ def uninstall() -> None:
     for module, name, original in _ORIGINALS:
         setattr(module, name, original)
     trie.hexary.HexaryTrie._node_to_db_mapping = _ORIGINAL_MAPPING  # type: ignore[method-assign]
+    _SERIALIZABLE.copy = _ORIGINAL_COPY

@@ -1,8 +1,9 @@
-"""The node's py-trie helpers (voucher_chain/node/trie_speedups.py) give py-trie's own results.
+"""The node's py-trie and pyrlp helpers (voucher_chain/node/speedups.py) give their results.
 
 py-trie's originals come from a second, untouched copy of its ``trie/utils/nibbles.py``, and
-for whole tries from :func:`trie_speedups.uninstall`: the same operations must leave the same
-root hash and the same nodes in the database, pruned or not.
+for whole tries from :func:`speedups.uninstall`: the same operations must leave the same
+root hash and the same nodes in the database, pruned or not. pyrlp's ``copy`` is compared
+with its own on py-evm's accounts, headers and receipts.
 """
 
 from __future__ import annotations
@@ -14,15 +15,20 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import rlp
 import trie.hexary
 import trie.utils.nibbles
+from eth.rlp.accounts import Account
+from eth.rlp.headers import BlockHeader
+from eth.rlp.logs import Log
+from eth.rlp.receipts import Receipt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from trie.exceptions import InvalidNibbles
 from trie.hexary import HexaryTrie
 
 import voucher_chain.node.chain  # noqa: F401 — installs the helpers, as every node process does
-from voucher_chain.node import trie_speedups
+from voucher_chain.node import speedups
 
 
 def _original_nibbles() -> ModuleType:
@@ -49,25 +55,23 @@ def outcome(function: Callable[..., Any], *args: Any) -> tuple[str, Any]:
 
 
 def test_the_chain_module_installs_them() -> None:
-    assert trie_speedups.installed()
-    assert vars(trie.hexary)["bytes_to_nibbles"] is trie_speedups.bytes_to_nibbles
-    assert trie.utils.nibbles.encode_nibbles is trie_speedups.encode_nibbles
+    assert speedups.installed()
+    assert vars(trie.hexary)["bytes_to_nibbles"] is speedups.bytes_to_nibbles
+    assert trie.utils.nibbles.encode_nibbles is speedups.encode_nibbles
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=40))
 def test_bytes_to_nibbles_and_back(value: bytes) -> None:
-    got = trie_speedups.bytes_to_nibbles(value)
+    got = speedups.bytes_to_nibbles(value)
     assert got == ORIGINAL.bytes_to_nibbles(value)
-    assert trie_speedups.nibbles_to_bytes(got) == ORIGINAL.nibbles_to_bytes(got) == value
+    assert speedups.nibbles_to_bytes(got) == ORIGINAL.nibbles_to_bytes(got) == value
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(-3, 300), max_size=9).map(tuple))
 def test_nibbles_to_bytes_refuses_as_py_trie(values: tuple[int, ...]) -> None:
-    assert outcome(trie_speedups.nibbles_to_bytes, values) == outcome(
-        ORIGINAL.nibbles_to_bytes, values
-    )
+    assert outcome(speedups.nibbles_to_bytes, values) == outcome(ORIGINAL.nibbles_to_bytes, values)
 
 
 @pytest.mark.parametrize(
@@ -76,36 +80,34 @@ def test_nibbles_to_bytes_refuses_as_py_trie(values: tuple[int, ...]) -> None:
     ids=["terminator", "odd", "byte", "negative", "over-a-byte", "empty", "highest"],
 )
 def test_nibbles_to_bytes_edges(values: tuple[int, ...]) -> None:
-    assert outcome(trie_speedups.nibbles_to_bytes, values) == outcome(
-        ORIGINAL.nibbles_to_bytes, values
-    )
+    assert outcome(speedups.nibbles_to_bytes, values) == outcome(ORIGINAL.nibbles_to_bytes, values)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(nibbles, terminated))
 def test_hex_prefix_and_terminators(path: tuple[int, ...]) -> None:
     for name in ("add_nibbles_terminator", "remove_nibbles_terminator", "encode_nibbles"):
-        assert getattr(trie_speedups, name)(path) == getattr(ORIGINAL, name)(path), name
+        assert getattr(speedups, name)(path) == getattr(ORIGINAL, name)(path), name
     encoded = ORIGINAL.encode_nibbles(path)
-    assert trie_speedups.decode_nibbles(encoded) == ORIGINAL.decode_nibbles(encoded) == path
+    assert speedups.decode_nibbles(encoded) == ORIGINAL.decode_nibbles(encoded) == path
 
 
 @contextmanager
 def py_trie_alone() -> Iterator[None]:
     """py-trie's own functions for the duration; the node's again afterwards, either way."""
-    trie_speedups.uninstall()
+    speedups.uninstall()
     try:
         yield
     finally:
-        trie_speedups.install()
+        speedups.install()
 
 
 @settings(max_examples=300, deadline=None)
 @given(nibbles, nibbles)
 def test_key_prefixes(full: tuple[int, ...], partial: tuple[int, ...]) -> None:
-    original = next(f for _, name, f in trie_speedups._ORIGINALS if name == "key_starts_with")
+    original = next(f for _, name, f in speedups._ORIGINALS if name == "key_starts_with")
     for start in (partial, full[: len(partial)], full):  # a prefix or not, shorter or longer
-        assert trie_speedups.key_starts_with(full, start) == original(full, start)
+        assert speedups.key_starts_with(full, start) == original(full, start)
 
 
 def _apply(prune: bool, operations: list[tuple[bytes, bytes]]) -> tuple[bytes, dict[bytes, bytes]]:
@@ -128,18 +130,18 @@ operations = st.lists(st.tuples(keys, st.binary(max_size=40)), max_size=40)
 def test_tries_get_py_tries_roots_and_nodes(ops: list[tuple[bytes, bytes]], prune: bool) -> None:
     ours = _apply(prune, ops)
     with py_trie_alone():
-        assert not trie_speedups.installed()
+        assert not speedups.installed()
         assert _apply(prune, ops) == ours
 
 
 def test_another_py_trie_release_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     with py_trie_alone():
-        monkeypatch.setattr(trie_speedups, "version", lambda _: "4.0.1")
-        assert trie_speedups.install() is False
-        assert not trie_speedups.installed()
-        assert vars(trie.hexary)["bytes_to_nibbles"] is not trie_speedups.bytes_to_nibbles
+        monkeypatch.setattr(speedups, "version", lambda package: "0.0.1")
+        assert speedups.install() is False
+        assert not speedups.installed()
+        assert vars(trie.hexary)["bytes_to_nibbles"] is not speedups.bytes_to_nibbles
         monkeypatch.undo()
-    assert trie_speedups.installed()
+    assert speedups.installed()
 
 
 @settings(max_examples=200, deadline=None)
@@ -147,11 +149,70 @@ def test_another_py_trie_release_is_left_alone(monkeypatch: pytest.MonkeyPatch) 
 def test_node_hashing_around_the_inline_limit(key: bytes, value: bytes, nested: bool) -> None:
     """A node whose encoding is under 32 bytes is kept inline, others by hash (py-trie's
     ``_create_node_to_db_mapping``, which the node's replaces with its cache)."""
-    leaf = [trie_speedups.encode_nibbles((*trie_speedups.bytes_to_nibbles(key), 16)), value]
+    leaf = [speedups.encode_nibbles((*speedups.bytes_to_nibbles(key), 16)), value]
     node: list[Any] = [b""] * 16 + [b""]
     node[key[0] % 16] = leaf if nested else b""
     empty = HexaryTrie({})
     for candidate in (leaf, node):
-        assert trie_speedups.node_to_db_mapping(
+        assert speedups.node_to_db_mapping(
             empty, candidate
         ) == HexaryTrie._create_node_to_db_mapping(empty, candidate)  # type: ignore[no-untyped-call]
+
+
+accounts = st.builds(
+    Account,
+    nonce=st.integers(0, 2**64 - 1),
+    balance=st.integers(0, 2**256 - 1),
+    storage_root=st.binary(min_size=32, max_size=32),
+    code_hash=st.binary(min_size=32, max_size=32),
+)
+
+
+def _copies(obj: Any, *args: Any, **changes: Any) -> tuple[Any, Any]:
+    ours = outcome_of(lambda: speedups.serializable_copy(obj, *args, **changes))
+    theirs = outcome_of(lambda: speedups._ORIGINAL_COPY(obj, *args, **changes))
+    return ours, theirs
+
+
+def outcome_of(make: Callable[[], Any]) -> tuple[str, Any]:
+    """The copy's type, fields and encoding, or the error's type and message."""
+    try:
+        made = make()
+    except TypeError as exc:
+        return "TypeError", str(exc)
+    return type(made).__name__, (tuple(made), rlp.encode(made))
+
+
+@settings(max_examples=200, deadline=None)
+@given(accounts, st.integers(0, 2**64 - 1), st.sampled_from(["nonce", "balance", "none"]))
+def test_account_copies(account: Account, value: int, field: str) -> None:
+    changes = {} if field == "none" else {field: value}
+    ours, theirs = _copies(account, **changes)
+    assert ours == theirs
+    assert speedups.serializable_copy(account, **changes) == account.copy(**changes)
+
+
+def test_header_and_receipt_copies_and_refusals() -> None:
+    assert speedups.installed()  # so ``copy`` below is the node's
+    header = BlockHeader(difficulty=1, block_number=2, gas_limit=3_000_000, extra_data=b"x")
+    receipt = Receipt(
+        state_root=b"\x01", gas_used=5, bloom=0, logs=[Log(b"\x00" * 20, (1, 2), b"d")]
+    )
+    cases: list[tuple[Any, dict[str, Any]]] = [
+        (header, {"timestamp": 7, "gas_used": 21_000}),
+        (header, {}),
+        (receipt, {"gas_used": 6}),
+        (receipt, {"logs": [Log(b"\x01" * 20, (), b"")]}),  # a list: made a tuple, as before
+    ]
+    for obj, changes in cases:
+        ours, theirs = _copies(obj, **changes)
+        assert ours == theirs
+        assert ours[0] == type(obj).__name__
+        assert obj.copy(**changes) == speedups._ORIGINAL_COPY(obj, **changes)
+    # what only pyrlp's own checks: positional fields, a name that is no field
+    ours, theirs = _copies(receipt, b"\x02")
+    assert ours == theirs and ours[0] == "Receipt"
+    ours, theirs = _copies(header, no_such_field=1)
+    assert ours == theirs and ours[0] == "TypeError"
+    copied = header.copy(timestamp=9)
+    assert copied.extra_data is header.extra_data  # shared, not deep-copied: immutable
