@@ -16,9 +16,7 @@ adds it to a block (blocks received from others are not re-checked). The registr
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,7 @@ from web3.types import RPCEndpoint
 
 from voucher_chain.contracts import Protocol, call
 from voucher_chain.errors import VoucherChainError
+from voucher_chain.files import write_atomically
 
 __all__ = [
     "AllowlistChange",
@@ -107,16 +106,7 @@ def write_permissions_file(path: Path, accounts: Iterable[str]) -> AllowlistChan
     before = set(_allowlist_in(existing))
     text = render_permissions(existing, wanted)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, text)
     return _change(before, wanted)
 
 

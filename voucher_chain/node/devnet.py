@@ -9,13 +9,13 @@ permissioning.
 from __future__ import annotations
 
 import json
-import os
 
 from eth_account import Account
 from web3 import Web3
 from web3.middleware import SignAndSendRawMiddlewareBuilder
 
 from voucher_chain.contracts.deploy import DEV_GOVERNOR_CODE, deploy_protocol
+from voucher_chain.files import write_atomically
 from voucher_chain.node.core import Node
 from voucher_chain.node.provider import NodeProvider
 
@@ -52,8 +52,5 @@ def ensure_dev_protocol(node: Node) -> dict[str, str]:
         node.set_meta("protocol", addresses)
     if node.registry is None:
         node.set_registry(addresses["ParticipantRegistry"])
-    path = node.config.data_dir / PROTOCOL_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(addresses, indent=2) + "\n")
-    os.replace(tmp, path)
+    write_atomically(node.config.data_dir / PROTOCOL_FILE, json.dumps(addresses, indent=2) + "\n")
     return addresses

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from eth_account import Account
 from eth_keys.datatypes import PrivateKey
 
+from voucher_chain.files import write_atomically
 from voucher_chain.node.errors import NodeConfigError
 
 __all__ = [
@@ -102,10 +103,7 @@ def load_key_file(path: Path, passphrase: str, *, create: bool) -> bytes:
     if not create:
         raise NodeConfigError(f"no authority key at {path}")
     private_key = secrets.token_bytes(32)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(encrypt_key(private_key, passphrase))
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    write_atomically(path, encrypt_key(private_key, passphrase), mode=0o600)
     return private_key
 
 

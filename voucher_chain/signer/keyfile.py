@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from voucher_chain.files import write_atomically
 from voucher_chain.signer.errors import KeystoreCorrupt, KeystoreError, KeystoreLocked
 
 __all__ = [
@@ -202,26 +202,8 @@ def read_document(path: Path) -> dict[str, Any]:
 
 
 def write_document(path: Path, document: Mapping[str, Any]) -> None:
-    """Atomically replaces the file: a 0600 temp file in the same folder, fsync, rename, and an
-    fsync of the folder (the rename itself is durable)."""
-    folder = path.parent
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=1)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    """Atomically replaces the file, mode 0600 (:func:`voucher_chain.files.write_atomically`)."""
+    write_atomically(path, json.dumps(document, indent=1) + "\n", mode=0o600)
 
 
 def _scrypt(passphrase: str, kdf: Mapping[str, Any], path: Path) -> bytes:
