@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from types import ModuleType
 from typing import Any
 
@@ -22,6 +23,10 @@ from eth.rlp.accounts import Account
 from eth.rlp.headers import BlockHeader
 from eth.rlp.logs import Log
 from eth.rlp.receipts import Receipt
+from eth.vm.forks.prague.blocks import PragueBlockHeader
+from eth.vm.forks.prague.transactions import PragueTransactionBuilder
+from eth_account import Account as EthAccount
+from eth_typing import Address, BlockNumber
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from trie.exceptions import InvalidNibbles
@@ -29,6 +34,7 @@ from trie.hexary import HexaryTrie
 
 import voucher_chain.node.chain  # noqa: F401 — installs the helpers, as every node process does
 from voucher_chain.node import speedups
+from voucher_chain.node.chain import genesis_params
 
 
 def _original_nibbles() -> ModuleType:
@@ -178,8 +184,8 @@ def outcome_of(make: Callable[[], Any]) -> tuple[str, Any]:
     """The copy's type, fields and encoding, or the error's type and message."""
     try:
         made = make()
-    except TypeError as exc:
-        return "TypeError", str(exc)
+    except (TypeError, rlp.exceptions.DeserializationError) as exc:
+        return type(exc).__name__, str(exc)
     return type(made).__name__, (tuple(made), rlp.encode(made))
 
 
@@ -216,3 +222,47 @@ def test_header_and_receipt_copies_and_refusals() -> None:
     assert ours == theirs and ours[0] == "TypeError"
     copied = header.copy(timestamp=9)
     assert copied.extra_data is header.extra_data  # shared, not deep-copied: immutable
+
+
+def _signed_dynamic_fee_transaction() -> Any:
+    """The inner (pyrlp) object of a signed EIP-1559 transaction with an access list."""
+    sender = EthAccount.create()
+    raw = sender.sign_transaction(
+        {
+            "to": sender.address,
+            "value": 1,
+            "gas": 30_000,
+            "maxFeePerGas": 0,
+            "maxPriorityFeePerGas": 0,
+            "nonce": 3,
+            "chainId": 7,
+            "type": 2,
+            "accessList": [{"address": sender.address, "storageKeys": ["0x" + "01" * 32]}],
+        }
+    ).raw_transaction
+    return PragueTransactionBuilder.decode(bytes(raw))._inner  # type: ignore[attr-defined]
+
+
+def test_decoding_as_pyrlp() -> None:
+    """Both constructor paths: py-evm's own ``__init__`` (accounts, headers, receipts) by
+    keyword, pyrlp's (transactions, access lists) positionally."""
+    header = PragueBlockHeader(
+        block_number=BlockNumber(1), **genesis_params(authority=Address(b"\x01" * 20), timestamp=5)
+    )
+    receipt = Receipt(state_root=b"\x01", gas_used=5, bloom=0, logs=[Log(b"\x00" * 20, (1,), b"")])
+    account = Account(nonce=1, balance=2, storage_root=b"\x03" * 32, code_hash=b"\x04" * 32)
+    transaction = _signed_dynamic_fee_transaction()
+    assert type(transaction).__init__ is speedups._BASE_INIT  # the positional path is taken
+    assert type(header).__init__ is not speedups._BASE_INIT  # and the keyword one
+    for obj in (header, receipt, account, transaction):
+        serial = rlp.decode(rlp.encode(obj))
+        cls = type(obj)
+        ours = outcome_of(partial(speedups.serializable_deserialize, cls, serial))
+        theirs = outcome_of(partial(speedups._ORIGINAL_DESERIALIZE, cls, serial))
+        assert ours == theirs == (type(obj).__name__, (tuple(obj), rlp.encode(obj)))
+        assert rlp.decode(rlp.encode(obj), sedes=type(obj)) == obj  # through the installed one
+    with pytest.raises(rlp.exceptions.ObjectDeserializationError) as ours_error:
+        speedups.serializable_deserialize(Account, [b"\x01"])  # one field of four
+    with pytest.raises(rlp.exceptions.ObjectDeserializationError) as theirs_error:
+        speedups._ORIGINAL_DESERIALIZE(Account, [b"\x01"])
+    assert str(ours_error.value) == str(theirs_error.value)

@@ -14,7 +14,9 @@ And pyrlp's ``Serializable.copy`` — py-evm's way to change a header, a block, 
 deep-copies every field it keeps: a block's copy rebuilt each of its transactions, field by
 field. A ``Serializable`` is immutable (its constructor turns lists into tuples, its fields
 are read-only), so the fields are shared instead; the new object is still built by its own
-constructor, with the same keyword arguments.
+constructor. Both ``copy`` and ``deserialize`` (every account, header, receipt py-evm reads)
+pass the fields positionally where the constructor is pyrlp's own: it matches keyword
+arguments to fields, checks them, then does what it does with positional ones.
 
 Same results: ``tests/node/test_speedups.py`` compares each function with py-trie's or pyrlp's
 own on random input (errors included) and the roots and nodes of random tries built with and
@@ -36,6 +38,7 @@ import trie.utils.nibbles
 import trie.utils.nodes
 from eth_hash.auto import keccak
 from rlp.codec import encode_raw
+from rlp.exceptions import ListDeserializationError, ObjectDeserializationError
 from trie.constants import BLANK_NODE, NIBBLE_TERMINATOR
 from trie.exceptions import InvalidNibbles
 from trie.validation import validate_is_node
@@ -128,16 +131,34 @@ def serializable_copy(self: Any, *args: Any, **kwargs: Any) -> Any:
     names = self._meta.field_names
     if args or not kwargs.keys() <= set(names):
         return _ORIGINAL_COPY(self, *args, **kwargs)
-    return type(self)(
-        **{
-            name: kwargs[name] if name in kwargs else value
-            for name, value in zip(names, self, strict=True)
-        }
-    )
+    values = [kwargs[n] if n in kwargs else v for n, v in zip(names, self, strict=True)]
+    return _construct(type(self), values)
+
+
+def serializable_deserialize(cls: Any, /, serial: Any, **extra_kwargs: Any) -> Any:
+    """``Serializable.deserialize``: the fields decoded by the class's sedes, then the class's
+    constructor (positionally where that is pyrlp's own, which takes both alike)."""
+    if extra_kwargs:
+        return _ORIGINAL_DESERIALIZE(cls, serial, **extra_kwargs)
+    try:
+        values = cls._meta.sedes.deserialize(serial)
+    except ListDeserializationError as exc:
+        raise ObjectDeserializationError(serial=serial, sedes=cls, list_exception=exc) from exc
+    return _construct(cls, values)
+
+
+def _construct(cls: Any, values: Sequence[Any]) -> Any:
+    """``cls`` with these field values: positionally through pyrlp's own ``__init__`` (as it
+    treats keyword arguments once it has matched them to fields), by keyword otherwise."""
+    if cls.__init__ is _BASE_INIT:
+        return cls(*values)
+    return cls(**dict(zip(cls._meta.field_names, values, strict=True)))
 
 
 _SERIALIZABLE = rlp.sedes.serializable.BaseSerializable
+_BASE_INIT = _SERIALIZABLE.__init__
 _ORIGINAL_COPY = _SERIALIZABLE.copy
+_ORIGINAL_DESERIALIZE = _SERIALIZABLE.deserialize.__func__
 
 _FUNCTIONS = {
     "bytes_to_nibbles": bytes_to_nibbles,
@@ -176,6 +197,7 @@ def install() -> bool:
         setattr(module, name, _FUNCTIONS[name])
     trie.hexary.HexaryTrie._node_to_db_mapping = node_to_db_mapping  # type: ignore[method-assign]
     _SERIALIZABLE.copy = serializable_copy
+    _SERIALIZABLE.deserialize = classmethod(serializable_deserialize)
     return True
 
 
@@ -185,3 +207,4 @@ def uninstall() -> None:
         setattr(module, name, original)
     trie.hexary.HexaryTrie._node_to_db_mapping = _ORIGINAL_MAPPING  # type: ignore[method-assign]
     _SERIALIZABLE.copy = _ORIGINAL_COPY
+    _SERIALIZABLE.deserialize = classmethod(_ORIGINAL_DESERIALIZE)
