@@ -60,7 +60,7 @@ __all__ = [
 #: Gas limit of every block: large, since the producer (not the fee market) sizes blocks.
 DEFAULT_GAS_LIMIT = 1_000_000_000
 
-install_speedups()  # every state root goes through py-trie (.speedups)
+install_speedups()  # py-trie's and pyrlp's helpers without their loops (.speedups)
 
 _POST_MERGE_OMMERS_HASH = bytes.fromhex(
     "1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347"

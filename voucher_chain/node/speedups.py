@@ -158,9 +158,10 @@ def _construct(cls: Any, values: Sequence[Any]) -> Any:
 _SERIALIZABLE = rlp.sedes.serializable.BaseSerializable
 _BASE_INIT = _SERIALIZABLE.__init__
 _ORIGINAL_COPY = _SERIALIZABLE.copy
-_ORIGINAL_DESERIALIZE = _SERIALIZABLE.deserialize.__func__
+_ORIGINAL_DESERIALIZE = vars(_SERIALIZABLE)["deserialize"].__func__
 
-_FUNCTIONS = {
+#: the functions py-trie's trie code calls through these modules' globals
+_HELPERS = {
     "bytes_to_nibbles": bytes_to_nibbles,
     "nibbles_to_bytes": nibbles_to_bytes,
     "add_nibbles_terminator": add_nibbles_terminator,
@@ -169,16 +170,20 @@ _FUNCTIONS = {
     "decode_nibbles": decode_nibbles,
     "key_starts_with": key_starts_with,
 }
-#: the modules whose globals py-trie's trie code calls the helpers through
-_MODULES = (trie.utils.nibbles, trie.utils.nodes, trie.hexary)
-#: py-trie's own, as imported (for :func:`uninstall`)
-_ORIGINALS = [
-    (module, name, getattr(module, name))
-    for module in _MODULES
-    for name in _FUNCTIONS
-    if hasattr(module, name)
+#: (where, name, replacement, original) for every attribute :func:`install` sets
+_REPLACED: list[tuple[Any, str, Any, Any]] = [
+    (module, name, replacement, vars(module)[name])
+    for module in (trie.utils.nibbles, trie.utils.nodes, trie.hexary)
+    for name, replacement in _HELPERS.items()
+    if name in vars(module)
+] + [
+    (owner, name, replacement, vars(owner)[name])
+    for owner, name, replacement in (
+        (trie.hexary.HexaryTrie, "_node_to_db_mapping", node_to_db_mapping),
+        (_SERIALIZABLE, "copy", serializable_copy),
+        (_SERIALIZABLE, "deserialize", classmethod(serializable_deserialize)),
+    )
 ]
-_ORIGINAL_MAPPING = trie.hexary.HexaryTrie._node_to_db_mapping
 
 
 def installed() -> bool:
@@ -186,25 +191,19 @@ def installed() -> bool:
 
 
 def install() -> bool:
-    """Puts the replacements into py-trie (idempotent); whether they are in."""
+    """Puts the replacements into py-trie and pyrlp (idempotent); whether they are in."""
     if installed():
         return True
     found = {package: version(package) for package in CHECKED}
     if found != CHECKED:
         log.info("%s, not %s: their own helpers stay", found, CHECKED)
         return False
-    for module, name, _ in _ORIGINALS:
-        setattr(module, name, _FUNCTIONS[name])
-    trie.hexary.HexaryTrie._node_to_db_mapping = node_to_db_mapping  # type: ignore[method-assign]
-    _SERIALIZABLE.copy = serializable_copy
-    _SERIALIZABLE.deserialize = classmethod(serializable_deserialize)
+    for where, name, replacement, _ in _REPLACED:
+        setattr(where, name, replacement)
     return True
 
 
 def uninstall() -> None:
-    """Puts py-trie's own functions back (tests compare the two)."""
-    for module, name, original in _ORIGINALS:
-        setattr(module, name, original)
-    trie.hexary.HexaryTrie._node_to_db_mapping = _ORIGINAL_MAPPING  # type: ignore[method-assign]
-    _SERIALIZABLE.copy = _ORIGINAL_COPY
-    _SERIALIZABLE.deserialize = classmethod(_ORIGINAL_DESERIALIZE)
+    """Puts py-trie's and pyrlp's own back (tests compare the two)."""
+    for where, name, _, original in _REPLACED:
+        setattr(where, name, original)
