@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Kinds, OrgKind, OrgStatus, Organisation} from "./Types.sol";
+import {Kinds, OrgKind, OrgStatus, Organisation, Vaults} from "./Types.sol";
 import {ParticipantRegistry} from "./ParticipantRegistry.sol";
 import {IOrderBookView, ProgramManager, ProgramState} from "./ProgramManager.sol";
 import {ProtocolBase} from "./ProtocolBase.sol";
@@ -54,9 +52,7 @@ struct Order {
 /// here when the order is placed. When the enterprise confirms delivery the institution is paid in that same
 /// transaction: the vouchers are burned, the program's escrow pays their value and the own funds are released.
 contract OrderBook is ProtocolBase, IOrderBookView {
-    using SafeERC20 for IERC20;
-
-    IERC20 private immutable _money;
+    SettlementToken private immutable _money;
     VoucherToken private immutable _vouchers;
     ServiceCatalogue private immutable _catalogue;
     ProgramManager private immutable _programs;
@@ -141,7 +137,7 @@ contract OrderBook is ProtocolBase, IOrderBookView {
         ServiceCatalogue catalogue,
         ProgramManager programs
     ) ProtocolBase(forwarder, registry_) {
-        _money = IERC20(address(money));
+        _money = money;
         _vouchers = vouchers;
         _catalogue = catalogue;
         _programs = programs;
@@ -187,8 +183,9 @@ contract OrderBook is ProtocolBase, IOrderBookView {
             ownFunds,
             requestId
         );
-        _vouchers.lock(_registry.vaultOf(entOrg), programId, units);
-        if (ownFunds != 0) _money.safeTransferFrom(_msgSender(), address(this), ownFunds);
+        address entVault = Vaults.vaultOf(entOrg);
+        _vouchers.lock(entVault, programId, units);
+        if (ownFunds != 0) _money.escrowPull(entVault, ownFunds);
     }
 
     /// @notice The institution accepts a placed order. Emits {OrderAccepted}.
@@ -349,14 +346,13 @@ contract OrderBook is ProtocolBase, IOrderBookView {
     function _payOut(Order storage o, uint128 units, uint128 ownFunds) private {
         --_openOrders[o.programId];
         uint64 programId = o.programId;
-        address entVault = _registry.vaultOf(o.enterpriseOrg);
+        address entVault = Vaults.vaultOf(o.enterpriseOrg);
         if (units != 0) _vouchers.burn(address(this), programId, units);
         if (o.units > units) _vouchers.unlock(entVault, programId, o.units - units);
-        if (ownFunds != 0) _money.safeTransfer(_registry.vaultOf(o.institutionOrg), ownFunds);
-        if (o.ownFunds > ownFunds) _money.safeTransfer(entVault, o.ownFunds - ownFunds);
+        if (ownFunds != 0) _money.escrowPay(Vaults.vaultOf(o.institutionOrg), ownFunds);
+        if (o.ownFunds > ownFunds) _money.escrowPay(entVault, o.ownFunds - ownFunds);
         if (units != 0 || ownFunds != 0) {
-            uint128 paidPrice = units * _programs.terms(programId).faceValue + ownFunds;
-            _programs.redeem(programId, o.enterpriseOrg, o.institutionOrg, o.category, units, paidPrice);
+            _programs.redeem(programId, o.enterpriseOrg, o.institutionOrg, o.category, units, ownFunds);
         }
     }
 

@@ -4,7 +4,7 @@ pragma solidity 0.8.37;
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {IProtocolErrors, Kinds, OrgKind, OrgStatus, Organisation} from "./Types.sol";
+import {IProtocolErrors, Kinds, OrgKind, OrgStatus, Organisation, Vaults} from "./Types.sol";
 import {Regions} from "./Regions.sol";
 
 /// @title ParticipantRegistry
@@ -260,7 +260,7 @@ contract ParticipantRegistry is ERC2771Context, Pausable, IProtocolErrors {
 
     /// @notice The address at which an organisation's holdings sit. No key controls it.
     function vaultOf(uint64 orgId) public pure returns (address) {
-        return address(uint160(uint256(keccak256(abi.encode("VoucherChain.vault", orgId)))));
+        return Vaults.vaultOf(orgId);
     }
 
     /// @notice The organisation whose vault `vault` is; 0 if it is not a vault.

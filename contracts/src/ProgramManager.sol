@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Kinds, OrgKind, OrgStatus, Organisation} from "./Types.sol";
+import {Kinds, OrgKind, OrgStatus, Organisation, Vaults} from "./Types.sol";
 import {ParticipantRegistry} from "./ParticipantRegistry.sol";
 import {ProtocolBase} from "./ProtocolBase.sol";
 import {Regions} from "./Regions.sol";
@@ -80,12 +78,10 @@ interface IOrderBookView {
 /// revocation, the redemption payout from escrow, reward payouts, and the close that expires what is left and
 /// returns the unused budget to finance or rolls it into next year's program.
 contract ProgramManager is ProtocolBase {
-    using SafeERC20 for IERC20;
-
     uint256 private constant BPS = 10_000;
     uint256 private constant MAX_REWARD_PROGRAMS = 8;
 
-    IERC20 private immutable _money;
+    SettlementToken private immutable _money;
     VoucherToken private immutable _vouchers;
     ServiceCatalogue private immutable _catalogue;
     address private _orderBook;
@@ -236,7 +232,7 @@ contract ProgramManager is ProtocolBase {
         VoucherToken vouchers,
         ServiceCatalogue catalogue
     ) ProtocolBase(forwarder, registry_) {
-        _money = IERC20(address(money));
+        _money = money;
         _vouchers = vouchers;
         _catalogue = catalogue;
     }
@@ -272,7 +268,7 @@ contract ProgramManager is ProtocolBase {
         if (amount == 0) revert ProtocolZeroAmount();
         _state[programId].funded += amount;
         emit ProgramFunded(programId, orgId, amount);
-        _money.safeTransferFrom(_msgSender(), address(this), amount);
+        _money.escrowPull(Vaults.vaultOf(orgId), amount);
     }
 
     /// @notice Names the program of the next fiscal year that receives this program's unused escrow at close.
@@ -322,7 +318,7 @@ contract ProgramManager is ProtocolBase {
             else emit BudgetReturned(programId, t.financeOrg, remaining);
         }
         _expireHolders(programId);
-        if (remaining != 0 && !rolls) _money.safeTransfer(_registry.vaultOf(t.financeOrg), remaining);
+        if (remaining != 0 && !rolls) _money.escrowPay(Vaults.vaultOf(t.financeOrg), remaining);
     }
 
     // ----------------------------------------------------------------------------------------------------------
@@ -382,7 +378,7 @@ contract ProgramManager is ProtocolBase {
         if (units == 0) revert ProtocolZeroAmount();
         _state[programId].revokedUnits += units;
         emit VouchersRevoked(programId, enterpriseOrg, byOrg, units, reasonCode);
-        _vouchers.burn(_registry.vaultOf(enterpriseOrg), programId, units);
+        _vouchers.burn(Vaults.vaultOf(enterpriseOrg), programId, units);
     }
 
     /// @notice Enrols an institution as a beneficiary of a reward program. The program's issuer only.
@@ -436,27 +432,29 @@ contract ProgramManager is ProtocolBase {
     }
 
     /// @notice Pays an institution from escrow for `units` redeemed vouchers (already burned by the order book),
-    /// plus any rewards due on `paidPrice`, in one transfer. Order book only. Emits {VouchersRedeemed} and {RewardPaid}.
+    /// plus any rewards due on the price paid (their value and `ownFunds`), in one transfer. Order book only.
+    /// Emits {VouchersRedeemed} and {RewardPaid}.
     function redeem(
         uint64 programId,
         uint64 enterpriseOrg,
         uint64 institutionOrg,
         uint8 category,
         uint128 units,
-        uint128 paidPrice
+        uint128 ownFunds
     ) external {
         if (msg.sender != _orderBook) revert ProgramOnlyOrderBook(msg.sender);
-        uint256 total = 0;
+        uint128 value = 0;
         if (units != 0) {
-            uint128 value = units * _terms[programId].faceValue;
+            value = units * _terms[programId].faceValue;
             ProgramState storage s = _state[programId];
             s.redeemedUnits += units;
             s.paid += value;
             emit VouchersRedeemed(programId, enterpriseOrg, institutionOrg, units, value);
-            total = value;
         }
+        uint128 paidPrice = value + ownFunds;
+        uint256 total = value;
         if (paidPrice != 0) total += _accrueRewards(enterpriseOrg, institutionOrg, category, paidPrice);
-        if (total != 0) _money.safeTransfer(_registry.vaultOf(institutionOrg), total);
+        if (total != 0) _money.escrowPay(Vaults.vaultOf(institutionOrg), total);
     }
 
     // ----------------------------------------------------------------------------------------------------------
@@ -545,7 +543,7 @@ contract ProgramManager is ProtocolBase {
     // ----------------------------------------------------------------------------------------------------------
 
     function _validateTerms(ProgramTerms calldata t) private view {
-        (OrgKind fk, OrgStatus fs) = _registry.vaultKind(_registry.vaultOf(t.financeOrg));
+        (OrgKind fk, OrgStatus fs) = _registry.vaultKind(Vaults.vaultOf(t.financeOrg));
         if (fk != OrgKind.Finance || fs != OrgStatus.Active) revert ProgramInvalidFinance(t.financeOrg);
         if (
             !(t.issueStart < t.issueEnd &&
@@ -621,7 +619,7 @@ contract ProgramManager is ProtocolBase {
         _issuedValue[programId][enterpriseOrg] += value;
         _state[programId].issuedUnits += units;
         emit VouchersIssued(programId, enterpriseOrg, applicationId, units, value, requestId);
-        _vouchers.mint(_registry.vaultOf(enterpriseOrg), programId, units);
+        _vouchers.mint(Vaults.vaultOf(enterpriseOrg), programId, units);
     }
 
     /// @dev Books the rewards due to an institution on a settled order; returns their sum (paid by the caller).
@@ -691,7 +689,7 @@ contract ProgramManager is ProtocolBase {
         uint256 n = list.length;
         for (uint256 i = 0; i < n; ++i) {
             uint64 orgId = list[i];
-            address vault = _registry.vaultOf(orgId);
+            address vault = Vaults.vaultOf(orgId);
             uint256 units = _vouchers.balanceOf(vault, programId);
             if (units != 0) {
                 emit VouchersExpired(programId, orgId, uint128(units));

@@ -4,7 +4,7 @@ pragma solidity 0.8.37;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
-import {Kinds, OrgKind, OrgStatus} from "./Types.sol";
+import {Kinds, OrgKind, OrgStatus, Vaults} from "./Types.sol";
 import {ParticipantRegistry} from "./ParticipantRegistry.sol";
 import {ProtocolBase} from "./ProtocolBase.sol";
 
@@ -14,7 +14,9 @@ import {ProtocolBase} from "./ProtocolBase.sol";
 /// An account's balance is its organisation's: {balanceOf} of any account of an organisation reads the vault.
 ///
 /// The protocol's escrow contracts (program budgets, order own funds) may move money from an organisation that
-/// is calling them without a separate approval: they only ever pull from their own caller.
+/// is calling them without a separate approval: they only ever pull from their own caller. They move money with
+/// {escrowPull} and {escrowPay}, which skip the registry: the escrow has checked the pause and its parties in the
+/// same transaction, and derives their vaults itself.
 contract SettlementToken is ERC20, ProtocolBase {
     mapping(address escrow => bool) private _escrows;
     uint256 private _totalMinted;
@@ -25,6 +27,8 @@ contract SettlementToken is ERC20, ProtocolBase {
     error SettlementInvalidHolder(address holder);
     /// @dev The organisation paying is not active (suspended or frozen).
     error SettlementHolderNotActive(address holder, OrgStatus status);
+    /// @dev Only the protocol's escrow contracts may call this.
+    error SettlementNotEscrow(address caller);
 
     /// @dev Emitted when a bank mints money against a deposit into an organisation's vault.
     event Minted(uint64 indexed bankOrg, address indexed vault, uint256 amount, bytes32 indexed depositRef);
@@ -64,7 +68,7 @@ contract SettlementToken is ERC20, ProtocolBase {
     /// Bank only. Emits {Burned} and {Transfer}.
     function burn(uint256 amount, bytes32 withdrawalRef) external {
         (uint64 bankOrg, ) = _actor(Kinds.BANK);
-        _burn(_registry.vaultOf(bankOrg), amount);
+        _burn(Vaults.vaultOf(bankOrg), amount);
         emit Burned(bankOrg, amount, withdrawalRef);
     }
 
@@ -115,7 +119,27 @@ contract SettlementToken is ERC20, ProtocolBase {
         return true;
     }
 
-    /// @dev The one place every balance change passes: pause, zero amounts, who may hold and who may pay.
+    /// @notice Pays `value` fen from the calling escrow to `vault`. Protocol escrows only, from entry points that
+    /// checked the pause and their parties and that derived `vault` from the organisation's id ({Vaults}): the
+    /// token repeats none of it (what {transfer} asks the registry four times for). Emits {Transfer}.
+    function escrowPay(address vault, uint256 value) external {
+        _escrowMove(msg.sender, vault, value);
+    }
+
+    /// @notice Pulls `value` fen from `vault` into the calling escrow, on the terms of {escrowPay}: the escrow has
+    /// checked that `vault` is its active caller's organisation's. Emits {Transfer}.
+    function escrowPull(address vault, uint256 value) external {
+        _escrowMove(vault, msg.sender, value);
+    }
+
+    function _escrowMove(address from, address to, uint256 value) private {
+        if (!_escrows[msg.sender]) revert SettlementNotEscrow(msg.sender);
+        if (value == 0) revert ProtocolZeroAmount();
+        if (from == address(0) || to == address(0)) revert SettlementInvalidHolder(address(0));
+        ERC20._update(from, to, value);
+    }
+
+    /// @dev The one place every other balance change passes: pause, zero amounts, who may hold and who may pay.
     function _update(address from, address to, uint256 value) internal override {
         if (_registry.paused()) revert ProtocolPaused();
         if (value == 0) revert ProtocolZeroAmount();

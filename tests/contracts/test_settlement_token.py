@@ -288,6 +288,66 @@ def test_escrows_need_no_allowance(world: World) -> None:
     assert world.balance(ent) == 6 * YUAN
 
 
+@unpermissioned_sender
+def test_an_escrow_pays_and_pulls_directly(world: World) -> None:
+    """escrowPull/escrowPay: the escrow names the vault; the token moves the money, no allowance."""
+    st = world.p.settlement
+    ent, inst = world.enterprise(SHANGHAI), world.institution(SHANGHAI)
+    world.deposit(ent, 10 * YUAN)
+    escrow = world.new_account()
+    world.send(st.functions.setEscrow(escrow, True), world.governor)
+    receipt = world.send(st.functions.escrowPull(ent.vault, 4 * YUAN), escrow)
+    pulled = {"from": Address(ent.vault), "to": Address(escrow), "value": 4 * YUAN}
+    assert world.event(receipt, st, "Transfer") == pulled
+    receipt = world.send(st.functions.escrowPay(inst.vault, 3 * YUAN), escrow)
+    paid = {"from": Address(escrow), "to": Address(inst.vault), "value": 3 * YUAN}
+    assert world.event(receipt, st, "Transfer") == paid
+    assert (world.balance(ent), world.balance(escrow), world.balance(inst)) == (
+        6 * YUAN,
+        1 * YUAN,
+        3 * YUAN,
+    )
+    with reverts("ProtocolZeroAmount"):
+        world.send(st.functions.escrowPay(inst.vault, 0), escrow)
+    with reverts("ProtocolZeroAmount"):
+        world.send(st.functions.escrowPull(ent.vault, 0), escrow)
+    with reverts("SettlementInvalidHolder", holder=ZERO_ADDRESS):
+        world.send(st.functions.escrowPay(ZERO_ADDRESS, 1), escrow)  # would burn uncounted
+    with reverts("SettlementInvalidHolder", holder=ZERO_ADDRESS):
+        world.send(st.functions.escrowPull(ZERO_ADDRESS, 1), escrow)  # would mint uncounted
+    with reverts("ERC20InsufficientBalance", sender=Address(escrow)):
+        world.send(st.functions.escrowPay(inst.vault, 2 * YUAN), escrow)
+    world.send(st.functions.setEscrow(escrow, False), world.governor)
+    with reverts("SettlementNotEscrow", caller=Address(escrow)):
+        world.send(st.functions.escrowPay(inst.vault, 1), escrow)
+    assert (world.balance(ent), world.balance(escrow), world.balance(inst)) == (
+        6 * YUAN,
+        1 * YUAN,
+        3 * YUAN,
+    )
+    assert supply(world) == (10 * YUAN, 10 * YUAN, 0)
+
+
+def test_only_escrows_pay_and_pull_directly(world: World) -> None:
+    st = world.p.settlement
+    bank, ent, inst = world.bank(), world.enterprise(SHANGHAI), world.institution(SHANGHAI)
+    world.deposit(ent, 10 * YUAN)
+    world.deposit(bank, 10 * YUAN)
+    for caller, fn in [
+        (ent, st.functions.escrowPay(inst.vault, 1)),  # its own money, without transfer's checks
+        (inst, st.functions.escrowPull(ent.vault, 1)),  # someone else's, without an allowance
+        (bank, st.functions.escrowPay(ent.vault, 1)),
+        (world.governor, st.functions.escrowPull(bank.vault, 1)),
+    ]:
+        with reverts("SettlementNotEscrow", caller=Address(caller.account)):
+            world.send(fn, caller)
+    assert (world.balance(ent), world.balance(bank), world.balance(inst)) == (
+        10 * YUAN,
+        10 * YUAN,
+        0,
+    )
+
+
 def test_set_escrow_rejected(world: World) -> None:
     st = world.p.settlement
     target = world.new_account()

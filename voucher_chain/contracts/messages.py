@@ -91,6 +91,9 @@ MESSAGES: dict[str, str] = {
         "{holder} is not a registered organisation: settlement money can only go to organisations."
     ),
     "SettlementHolderNotActive": "The paying organisation is {status:status}; it cannot pay.",
+    "SettlementNotEscrow": (
+        "{caller} is not a protocol escrow contract: only escrows pay out and pull in this way."
+    ),
     # Vouchers
     "VoucherNonTransferable": (
         "Vouchers cannot be transferred or approved; they move only by issue, order, redemption, "
