@@ -132,10 +132,13 @@ contract SettlementToken is ERC20, ProtocolBase {
         _escrowMove(vault, msg.sender, value);
     }
 
+    /// @dev `counterparty` is never the zero address (money would be minted or burned uncounted) nor an
+    /// escrow (each escrow's balance is exactly what its books say it holds).
     function _escrowMove(address from, address to, uint256 value) private {
         if (!_escrows[msg.sender]) revert SettlementNotEscrow(msg.sender);
         if (value == 0) revert ProtocolZeroAmount();
-        if (from == address(0) || to == address(0)) revert SettlementInvalidHolder(address(0));
+        address counterparty = from == msg.sender ? to : from;
+        if (counterparty == address(0) || _escrows[counterparty]) revert SettlementInvalidHolder(counterparty);
         ERC20._update(from, to, value);
     }
 

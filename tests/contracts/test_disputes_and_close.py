@@ -330,6 +330,25 @@ def test_open_orders_expire_after_the_deadline(scene: Scene, accepted: bool, by:
     assert state_of(scene, order_id) == OrderState.EXPIRED
 
 
+def test_the_escrow_pays_and_refunds_parties_whatever_their_status(scene: Scene) -> None:
+    """Status stops a party acting, not being paid: a suspended institution is paid for what it
+    delivered; a frozen enterprise gets its escrow back when its order expires."""
+    w = scene.world
+    before = ledger(scene)
+    refunded, paid = place(scene), delivered(scene)
+    w.send(w.p.registry.functions.suspend(scene.inst.id, 1), w.governor)
+    w.send(fns(scene).confirm(paid), scene.ent)
+    assert state_of(scene, paid) == OrderState.SETTLED
+    w.send(w.p.registry.functions.freeze(scene.ent.id, 1), scene.regulator)
+    past_deadline(scene)
+    w.send(fns(scene).expire(refunded), scene.issuer)
+    assert state_of(scene, refunded) == OrderState.EXPIRED
+    after = ledger(scene)
+    assert after[0] == before[0] - HALF and after[1] == before[1] - HALF  # one order paid
+    assert after[2:4] == before[2:4]  # nothing left in the order book's escrow
+    assert after[4] == before[4] + PRICE
+
+
 def test_expiry_refusals(scene: Scene) -> None:
     w = scene.world
     delivered_id, disputed_id, placed_id = delivered(scene), disputed(scene), place(scene)
@@ -607,6 +626,14 @@ def _paused_operation(s: Scene, operation: str) -> Callable[[], TxReceipt]:
     if operation == "apply":
         apply = programs.applyForVouchers(s.program, 1_000, w.request_id())
         return lambda: w.send(apply, s.ent2)
+    if operation == "approveApplication":
+        applied = w.send(programs.applyForVouchers(s.program, 1_000, w.request_id()), s.ent2)
+        application = w.event(applied, w.p.programs, "ApplicationSubmitted")["applicationId"]
+        approve = programs.approveApplication(application)
+        return lambda: w.send(approve, s.issuer)
+    if operation == "revoke":
+        revoke = programs.revoke(s.program, s.ent2.id, 1_000, 1)
+        return lambda: w.send(revoke, s.issuer)
     w.deposit(s.finance, 1_000 * YUAN)
     fund = programs.fund(s.program, 1_000 * YUAN)
     return lambda: w.send(fund, s.finance)
@@ -626,6 +653,8 @@ PAUSED_OPERATIONS = [
     "close",
     "issue",
     "apply",
+    "approveApplication",
+    "revoke",
     "fund",
 ]
 

@@ -356,6 +356,7 @@ def _resolved(units: int, own: int) -> Callable[[Scene], TxReceipt]:
         pytest.param(_claimed, 1_000 * YUAN, id="claim"),
         pytest.param(_resolved(HALF, HALF), 1_000 * YUAN, id="resolved-settle-all"),
         pytest.param(_resolved(2_500 * YUAN, 1_000 * YUAN), 350 * YUAN, id="resolved-split"),
+        pytest.param(_resolved(0, 1_000 * YUAN), 100 * YUAN, id="resolved-own-funds-only"),
         pytest.param(_resolved(0, 0), 0, id="resolved-refund"),
     ],
 )
@@ -365,6 +366,31 @@ def test_reward_is_a_share_of_what_was_paid(
     receipt = settle_by(scene)
     assert [r["amount"] for r in rewards_in(scene, receipt)] == ([reward] if reward else [])
     assert view(scene, "rewardPaidOf", scene.reward, scene.inst.id) == reward
+
+
+def test_reward_counts_fixed_face_vouchers_at_their_value(scene: Scene) -> None:
+    """The reward's base is the price paid: units × face value plus own funds (¥5,000 vouchers)."""
+    w, face = scene.world, 5_000 * YUAN
+    fixed = w.program(scene.issuer, scene.finance, face_value=face, min_units=1, max_units=2)
+    w.issue(scene.issuer, fixed, scene.ent, 2)
+    order_id = w.place(scene.ent, scene.service, fixed, 1, PRICE - face)
+    w.deliver(scene.inst, order_id)
+    receipt = w.send(w.p.orders.functions.confirm(order_id), scene.ent)
+    redeemed = w.event(receipt, w.p.programs, "VouchersRedeemed")
+    assert (redeemed["units"], redeemed["value"]) == (1, face)
+    assert [r["amount"] for r in rewards_in(scene, receipt)] == [1_000 * YUAN]  # 10 % of ¥10,000
+
+
+def test_only_the_order_book_redeems(scene: Scene) -> None:
+    """redeem pays from escrow and accrues rewards on the own funds it is told: order book only."""
+    w, programs = scene.world, scene.world.p.programs
+    escrowed = view(scene, "escrowed", scene.vouchers)
+    for caller in (scene.inst, scene.issuer, scene.finance):
+        fn = programs.functions.redeem(scene.vouchers, scene.ent.id, scene.inst.id, 0, 1, PRICE)
+        with reverts("ProgramOnlyOrderBook", caller=caller.account):
+            w.send(fn, caller)
+    assert view(scene, "escrowed", scene.vouchers) == escrowed
+    assert view(scene, "rewardPaidOf", scene.reward, scene.inst.id) == 0
 
 
 def test_closing_a_reward_program_returns_what_was_not_paid(scene: Scene) -> None:

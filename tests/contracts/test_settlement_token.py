@@ -317,6 +317,11 @@ def test_an_escrow_pays_and_pulls_directly(world: World) -> None:
         world.send(st.functions.escrowPull(ZERO_ADDRESS, 1), escrow)  # would mint uncounted
     with reverts("ERC20InsufficientBalance", sender=Address(escrow)):
         world.send(st.functions.escrowPay(inst.vault, 2 * YUAN), escrow)
+    for other in (world.p.orders.address, world.p.programs.address, escrow):  # books stay exact
+        with reverts("SettlementInvalidHolder", holder=Address(other)):
+            world.send(st.functions.escrowPay(other, 1), escrow)
+        with reverts("SettlementInvalidHolder", holder=Address(other)):
+            world.send(st.functions.escrowPull(other, 1), escrow)
     world.send(st.functions.setEscrow(escrow, False), world.governor)
     with reverts("SettlementNotEscrow", caller=Address(escrow)):
         world.send(st.functions.escrowPay(inst.vault, 1), escrow)
