@@ -639,8 +639,9 @@ def _paused_operation(s: Scene, operation: str) -> Callable[[], TxReceipt]:
     return lambda: w.send(fund, s.finance)
 
 
-# every step that moves money or vouchers through an escrow: the token does not check the pause
-# for an escrow's own payments (SettlementToken.escrowPay/escrowPull), so each entry point must
+# every step that moves money or vouchers through an escrow (and accept and apply, which move
+# nothing): the token does not check the pause for an escrow's own payments
+# (SettlementToken.escrowPay/escrowPull), so each entry point must
 PAUSED_OPERATIONS = [
     "placeOrder",
     "accept",
